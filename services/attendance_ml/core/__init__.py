@@ -1,0 +1,1 @@
+"""Shared service core: image intake, errors, logging, metrics, health, app wiring."""

