@@ -53,3 +53,6 @@ bench-face: install ## Benchmark the face service against face_recognition (prin
 .PHONY: clean
 clean: ## Remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
+
+# Each area adds its own targets in make/<area>.mk (one-line help on every target).
+-include make/*.mk
