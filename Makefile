@@ -16,13 +16,16 @@ help: ## List the targets with their one-line help
 system-deps: ## Install the Debian packages the build needs (OpenBLAS for dlib, cmake)
 	@bash scripts/install-system-deps.sh
 
-$(STAMP): pyproject.toml requirements/no-deps.txt
+REQUIREMENTS := $(filter-out %.no-deps.txt,$(wildcard requirements/*.txt))
+NO_DEPS_REQUIREMENTS := $(wildcard requirements/*.no-deps.txt)
+
+$(STAMP): pyproject.toml $(wildcard requirements/*.txt)
 	@$(MAKE) --no-print-directory system-deps
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip wheel setuptools
-	$(BIN)/pip install --quiet -e '.[dev]'
-	$(BIN)/pip install --quiet --no-deps -r requirements/no-deps.txt
+	$(BIN)/pip install --quiet -e '.[dev]' $(addprefix -r ,$(REQUIREMENTS))
+	$(BIN)/pip install --quiet --no-deps $(addprefix -r ,$(NO_DEPS_REQUIREMENTS))
 	touch $(STAMP)
 
 .PHONY: install
