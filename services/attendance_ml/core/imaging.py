@@ -12,6 +12,7 @@ import base64
 import binascii
 import io
 import re
+import warnings
 from dataclasses import dataclass
 from typing import Any
 
@@ -103,10 +104,13 @@ def decode_image(data: bytes, limits: ImageLimits) -> np.ndarray:
         raise UnsupportedFormat()
 
     try:
-        image = Image.open(io.BytesIO(data), formats=[declared])
-    except UnidentifiedImageError as error:
-        raise CorruptImage() from error
-    except (OSError, SyntaxError, ValueError) as error:
+        with warnings.catch_warnings():
+            # Our own pixel limit is checked below, from the same header.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=[declared])
+    except Image.DecompressionBombError as error:
+        raise ImageTooLarge("The image has far too many pixels.") from error
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as error:
         raise CorruptImage() from error
 
     width, height = image.size
