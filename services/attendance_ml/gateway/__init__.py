@@ -1,0 +1,1 @@
+"""API gateway: routing to the services, /api/analyze/all, security and rate limits."""
