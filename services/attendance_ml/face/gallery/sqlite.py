@@ -177,6 +177,11 @@ class SQLiteGallery(FaceGallery):
         with self._lock:
             self._connection.close()
 
+    def connection_mode(self) -> str:
+        """The journal mode in force (``wal`` unless the file system refused it)."""
+        with self._lock:
+            return self._connection.execute("PRAGMA journal_mode").fetchone()[0]
+
     def _student(self, db: sqlite3.Connection, student_id: str) -> StudentRecord | None:
         row = db.execute(
             "SELECT s.student_id, s.created_at, s.updated_at, s.metadata, "
