@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from attendance_ml.core.errors import UnknownStudent, register_error_handlers
+from attendance_ml.core.imaging import json_body
 from attendance_ml.core.logs import install_request_logging
 from flask import Flask, Response, g, jsonify, request
 from werkzeug.serving import make_server
@@ -71,12 +72,12 @@ def stub_app(service: str, behaviour: StubBehaviour, received: list[Received]) -
 def _face_routes(app: Flask) -> None:
     @app.post("/api/face/register")
     def register():
-        body = request.get_json()
-        return jsonify({"success": True, "studentId": body["studentId"]}), 201
+        body = json_body(request)
+        return jsonify({"success": True, "studentId": body.get("studentId")}), 201
 
     @app.post("/api/face/verify")
     def verify():
-        body = request.get_json()
+        body = json_body(request)
         student = body.get("studentId", "s-001")
         if student == "ghost":
             raise UnknownStudent()
