@@ -1,0 +1,1 @@
+"""Sentiment service: emotions, engagement and attention per face (port 5003)."""
