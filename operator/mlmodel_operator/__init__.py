@@ -1,0 +1,1 @@
+"""Kopf operator that rolls MLModel versions onto the attendance-ml services."""
