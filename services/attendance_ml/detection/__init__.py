@@ -1,0 +1,1 @@
+"""Object detection service: phones and ID cards in classroom and webcam frames."""
