@@ -96,7 +96,8 @@ def _face_routes(app: Flask) -> None:
 
     @app.post("/api/face/liveness")
     def liveness():
-        return jsonify({"success": True, "decision": "live", "score": 0.91})
+        verdict = {"score": 0.6, "decision": "uncertain", "method": "bracketing-edges"}
+        return jsonify({"success": True, "message": "Passive", "liveness": verdict})
 
     @app.post("/api/face/liveness/challenge")
     def challenge():

@@ -36,7 +36,11 @@ def test_all_parts_answer_and_are_combined(client, stubs, image):
         "engagement": 0.8,
     }
     assert body["attention"] == 0.7
-    assert body["liveness"] == {"decision": "live", "score": 0.91}
+    assert body["liveness"] == {
+        "score": 0.6,
+        "decision": "uncertain",
+        "method": "bracketing-edges",
+    }
     assert body["degraded"] == []
     assert set(body["details"]) == set(PART_PATHS)
     assert body["details"]["phone"] == {

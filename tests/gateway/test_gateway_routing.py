@@ -41,7 +41,15 @@ ROUTES = [
         "face",
         {"image": "aGk="},
         200,
-        {"success": True, "decision": "live", "score": 0.91},
+        {
+            "success": True,
+            "message": "Passive",
+            "liveness": {
+                "score": 0.6,
+                "decision": "uncertain",
+                "method": "bracketing-edges",
+            },
+        },
     ),
     (
         "POST",

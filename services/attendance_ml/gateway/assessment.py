@@ -145,8 +145,8 @@ def _score(
 
 
 def _liveness(part: PartResult | None) -> dict[str, Any] | None:
-    """The passive liveness verdict without the envelope fields."""
+    """The passive liveness verdict (score, decision: spoof/uncertain/live, cues)."""
     if part is None or part.failed or not part.ok:
         return None
-    skipped = {"success", "message", "requestId"}
-    return {key: value for key, value in part.body.items() if key not in skipped}
+    verdict = part.body.get("liveness")
+    return verdict if isinstance(verdict, dict) else None
