@@ -98,7 +98,8 @@ def test_serve_skips_a_missing_package_streams_logs_and_sigterm_stops_all(tmp_pa
         assert supervisor.wait(45) == 0
     finally:
         if supervisor.poll() is None:
-            supervisor.kill()
+            supervisor.send_signal(signal.SIGTERM)
+            supervisor.wait(45)
     reader.join(5)
     supervisor.stdout.close()
 
@@ -107,6 +108,33 @@ def test_serve_skips_a_missing_package_streams_logs_and_sigterm_stops_all(tmp_pa
     assert any(line.startswith("gateway   | ") for line in lines)
     assert "all services stopped" in output
     assert not _alive(gunicorn_pid)
+    assert not _listening(port)
+
+
+def test_children_stop_when_the_supervisor_is_killed(tmp_path):
+    port = _free_port()
+    script = textwrap.dedent(
+        f"""
+        import sys
+        from attendance_ml.core.supervisor import ServiceSpec, run
+        sys.exit(run([ServiceSpec("gateway", "attendance_ml.gateway.app", {port})]))
+        """
+    )
+    supervisor = subprocess.Popen(
+        [sys.executable, "-c", script],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=dict(os.environ, ATTENDANCE_DATA_DIR=str(tmp_path)),
+    )
+    try:
+        _wait_for(f"http://127.0.0.1:{port}/health/live", timeout=60)
+    finally:
+        supervisor.kill()
+        supervisor.wait(10)
+
+    deadline = time.monotonic() + 30
+    while _listening(port) and time.monotonic() < deadline:
+        time.sleep(0.2)
     assert not _listening(port)
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
 import importlib.util
 import os
 import signal
@@ -25,6 +26,7 @@ from dataclasses import dataclass
 from typing import IO
 
 STOP_TIMEOUT_SECONDS = 30.0
+PR_SET_PDEATHSIG = 1
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class Supervisor:
                 text=True,
                 bufsize=1,
                 start_new_session=True,
+                preexec_fn=_stop_with_parent,
             )
             self.children[spec.name] = process
             threading.Thread(
@@ -175,6 +178,13 @@ class Supervisor:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
         self.say("supervisor", "all services stopped")
+
+
+def _stop_with_parent() -> None:
+    """In the child: get SIGTERM if the supervisor dies, even by SIGKILL (Linux)."""
+    if sys.platform.startswith("linux"):
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
 
 
 def _signal_group(process: subprocess.Popen, signum: int) -> None:
