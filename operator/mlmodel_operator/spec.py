@@ -153,7 +153,7 @@ def parse_spec(spec: dict[str, Any]) -> ModelSpec:
         container=target.get("container") or None,
         strategy=kind,
         timeout_seconds=timeout,
-        canary=_canary(strategy.get("canary") or {}),
+        canary=_canary(strategy.get("canary") or {}, 60.0 if kind == "canary" else 0.0),
         quality_gate=_quality_gate(spec.get("qualityGate")),
     )
 
@@ -196,7 +196,8 @@ def _source(source: dict[str, Any], where: str) -> tuple[str, str | None]:
     return uri, sha256
 
 
-def _canary(data: dict[str, Any]) -> Canary:
+def _canary(data: dict[str, Any], default_hold: float) -> Canary:
+    """Canary sizing; a quality gate on a rolling rollout gets one pod, no hold."""
     replicas = data.get("replicas")
     share = data.get("share")
     if replicas is not None and share is not None:
@@ -212,7 +213,7 @@ def _canary(data: dict[str, Any]) -> Canary:
     return Canary(
         replicas=replicas if share is None else None,
         share=share,
-        hold_seconds=_number(data, "holdSeconds", 60, where),
+        hold_seconds=_number(data, "holdSeconds", default_hold, where),
         max_error_rate=max_error_rate,
         min_requests=int(_number(data, "minRequests", 0, where)),
     )
