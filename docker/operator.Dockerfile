@@ -11,7 +11,7 @@ ENV PIP_NO_CACHE_DIR=1 \
     PYTHONDONTWRITEBYTECODE=1 \
     PYTHONPATH=/opt/operator \
     HOME=/tmp
-COPY requirements/operator.txt /tmp/requirements-operator.txt
+COPY docker/operator-requirements.txt /tmp/requirements-operator.txt
 RUN pip install -r /tmp/requirements-operator.txt \
     && rm /tmp/requirements-operator.txt \
     && groupadd --system --gid 10001 mlmodel \

@@ -24,7 +24,7 @@ chart-readme: ## Regenerate the chart README's values table from the @param comm
 .PHONY: kustomize-base
 kustomize-base: ## Re-render k8s/base/ml-services.yaml from the chart (kustomize overlays build on it)
 	$(HELM) template $(K8S_RELEASE) $(CHART) --namespace $(K8S_NAMESPACE) \
-		--include-crds -f k8s/base/chart-values.yaml > k8s/base/ml-services.yaml
+		-f k8s/base/chart-values.yaml > k8s/base/ml-services.yaml
 
 .PHONY: test-deploy
 test-deploy: install ## Run the deployment tests (chart, overlays, rules, dashboard, Dockerfiles)

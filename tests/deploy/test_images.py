@@ -102,3 +102,23 @@ def test_build_context_admits_what_the_dockerfiles_copy():
     for source in copied:
         path = source.rstrip("/")
         assert any(path == a or path.startswith(a + "/") for a in admitted), source
+
+
+def pins(text: str) -> dict[str, str]:
+    """name -> version of every ``name==version`` in a requirements or TOML text."""
+    found = re.findall(r"^\s*\"?([A-Za-z0-9_.-]+)==([^\s\",#]+)", text, re.MULTILINE)
+    return {name.lower().replace("_", "-"): version for name, version in found}
+
+
+def test_operator_image_pins_agree_with_the_project():
+    image = pins((REPO / "docker" / "operator-requirements.txt").read_text())
+    project = pins((REPO / "pyproject.toml").read_text())
+    operator_file = REPO / "requirements" / "operator.txt"
+    if operator_file.exists():
+        project |= pins(operator_file.read_text())
+
+    assert image, "the operator image installs nothing"
+    for name, version in image.items():
+        assert project.get(name) == version, (
+            f"{name}: image {version}, project {project.get(name)}"
+        )

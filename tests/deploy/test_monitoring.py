@@ -8,6 +8,7 @@ rendered alert rules and answers every dashboard query.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import socket
@@ -30,6 +31,11 @@ from .metrics_app import create_app
 DASHBOARD = CHART / "files" / "dashboard.json"
 # Grafana variables replaced by what Grafana would send for "all services".
 GRAFANA_VARIABLES = {"$__rate_interval": "1m", "$service": ".*"}
+# Series that come from kube-state-metrics, not from the services.
+KUBE_STATE_METRICS = {
+    "kube_deployment_status_replicas_available",
+    "kube_deployment_spec_replicas",
+}
 
 
 def rendered_rules(render) -> dict:
@@ -143,16 +149,56 @@ def test_dashboard_and_rules_name_only_metrics_the_services_export(
         for group in rendered_rules(render)["groups"]
         for rule in group["rules"]
     ]
-    from_kube_state_metrics = {
-        "kube_deployment_status_replicas_available",
-        "kube_deployment_spec_replicas",
-    }
 
     for expr in dashboard_queries() + rule_exprs:
         selected = metric_names(grafana_free(expr))
         assert selected, f"no metric found in {expr}"
-        names = selected - from_kube_state_metrics
+        names = selected - KUBE_STATE_METRICS
         assert names <= exported, f"{expr} names {names - exported}, not exported"
+
+
+# Builds one real service app (models load on a background thread), prints its
+# /metrics and exits at once, so no model finishes loading in the test run.
+SERVICE_METRICS_PROBE = """
+import os, sys
+module = __import__(f"attendance_ml.{sys.argv[1]}.app", fromlist=["create_app"])
+app = module.create_app({
+    "ATTENDANCE_DATA_DIR": sys.argv[2],
+    "ATTENDANCE_LOG_LEVEL": "ERROR",
+    "ATTENDANCE_LOAD_IN_BACKGROUND": "true",
+})
+sys.stdout.write(app.test_client().get("/metrics").get_data(as_text=True))
+sys.stdout.flush()
+os._exit(0)
+"""
+
+
+@pytest.mark.parametrize("service", ["face", "detection", "sentiment", "gateway"])
+def test_each_real_service_exports_what_dashboard_and_rules_query(
+    render, service, tmp_path
+):
+    if importlib.util.find_spec(f"attendance_ml.{service}.app") is None:
+        pytest.skip(f"attendance_ml.{service}.app is not in this tree yet")
+    result = subprocess.run(
+        [sys.executable, "-c", SERVICE_METRICS_PROBE, service, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    exported = exported_names(result.stdout)
+    rule_exprs = [
+        rule["expr"]
+        for group in rendered_rules(render)["groups"]
+        for rule in group["rules"]
+    ]
+    wanted = set().union(
+        *(metric_names(grafana_free(e)) for e in dashboard_queries() + rule_exprs)
+    )
+
+    missing = wanted - exported - KUBE_STATE_METRICS
+    assert not missing, f"{service} does not export {sorted(missing)}"
 
 
 def test_the_metric_check_catches_an_unknown_name(live_metrics):

@@ -46,7 +46,6 @@ def test_base_is_the_current_chart_rendering(helm):
         str(CHART),
         "--namespace",
         NAMESPACE,
-        "--include-crds",
         "-f",
         str(K8S / "base" / "chart-values.yaml"),
     ).stdout
