@@ -178,6 +178,8 @@ def test_wrong_base64_is_refused(text):
     "text",
     [
         "/etc/passwd",
+        "/etc/hosts",
+        "C:\\\\photos\\\\me.jpg",
         "../shared/data/faces/img1.jpg",
         "http://127.0.0.1/photo.jpg",
         "https://example.invalid/a.png",
@@ -199,3 +201,11 @@ def test_non_string_field_is_refused(value):
 def test_empty_field_is_missing_image():
     with pytest.raises(MissingImage):
         decode_base64_field("   ", LIMITS)
+
+
+def test_jpeg_base64_starting_with_a_slash_is_not_taken_for_a_path():
+    data = encode(gradient(), "JPEG")
+    text = base64.b64encode(data).decode()
+
+    assert text.startswith("/9j/")
+    assert decode_base64_field(text, LIMITS) == data

@@ -32,7 +32,8 @@ ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 SUPPORTED_FORMATS = ("JPEG", "PNG", "WEBP", "BMP")
 _DATA_URL = re.compile(r"^data:(?P<type>[\w.+/-]*)(?:;[\w=.-]+)*;base64,", re.I)
-_NOT_INLINE = re.compile(r"^(?:[a-z][a-z0-9+.-]*://|file:|/|\\\\|\.{1,2}[/\\]|~/)", re.I)
+_URL = re.compile(r"^[a-z][a-z0-9+.-]*:(?!.*;base64,)", re.I)
+_PATH = re.compile(r"^(?:~?/|\.{1,2}[/\\]|[a-z]:\\|\\\\)", re.I)
 _WHITESPACE = re.compile(r"\s+")
 _SRGB = ImageCms.createProfile("sRGB")
 
@@ -69,10 +70,11 @@ def decode_base64_field(text: Any, limits: ImageLimits) -> bytes:
     text = text.strip()
     if not text:
         raise MissingImage()
-    if _NOT_INLINE.match(text) and not text.lower().startswith("data:"):
-        raise InvalidBase64(
-            "The image field must hold base64 image data, not a path or a URL."
-        )
+    not_inline = InvalidBase64(
+        "The image field must hold base64 image data, not a path or a URL."
+    )
+    if _URL.match(text) and not text.lower().startswith("data:"):
+        raise not_inline
 
     match = _DATA_URL.match(text)
     if match:
@@ -89,9 +91,13 @@ def decode_base64_field(text: Any, limits: ImageLimits) -> bytes:
     try:
         data = base64.b64decode(payload, validate=True)
     except (binascii.Error, ValueError) as error:
-        raise InvalidBase64() from error
+        raise (not_inline if _PATH.match(text) else InvalidBase64()) from error
     if not data:
         raise MissingImage()
+    # Base64 of a JPEG starts with "/9j/", so a leading slash alone proves nothing:
+    # only bytes that are no image and text shaped like a path are called a path.
+    if sniff_format(data) is None and _PATH.match(text):
+        raise not_inline
     return data
 
 

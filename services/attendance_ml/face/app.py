@@ -17,7 +17,6 @@ from attendance_ml.face.service import FaceService
 from attendance_ml.face.settings import FaceSettings
 
 
-
 def embedding_model_key() -> str:
     """Which model made the stored vectors: vectors of other keys are never compared."""
     return f"dlib-resnet-v1@{importlib.metadata.version('face-recognition-models')}"
@@ -43,7 +42,9 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
 
     def load_models() -> FaceModels:
         models = FaceModels.load(settings)
-        recognizer.load_index()
+        # A shared gallery loads the index itself, on start and after reconnecting.
+        if not gallery.follow_changes(recognizer):
+            recognizer.load_index()
         return models
 
     app, host = build_service_app(

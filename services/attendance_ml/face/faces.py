@@ -41,13 +41,9 @@ def detect_faces(models: FaceModels, image: np.ndarray) -> list[DetectedFace]:
         return models.detector.detect(image)
 
 
-def usable_faces(faces: list[DetectedFace], settings: FaceSettings) -> list[DetectedFace]:
-    """Faces big enough to recognise, largest first."""
-    return [
-        face
-        for face in faces
-        if min(face.width, face.height) >= settings.min_face_size
-    ]
+def usable_faces(faces: list[DetectedFace], min_size: int) -> list[DetectedFace]:
+    """Faces whose box's shorter side is at least ``min_size`` pixels, largest first."""
+    return [face for face in faces if min(face.width, face.height) >= min_size]
 
 
 def enrolment_subject(
@@ -61,11 +57,11 @@ def enrolment_subject(
     faces = detect_faces(models, image)
     if not faces:
         raise NoFace()
-    usable = usable_faces(faces, settings)
+    usable = usable_faces(faces, settings.min_enrol_face_size)
     if not usable:
         raise FaceTooSmall(
-            f"The face is smaller than {settings.min_face_size} pixels; "
-            "move closer to the camera.",
+            f"The face is smaller than {settings.min_enrol_face_size} pixels; "
+            "enrolment needs a closer photo.",
             faceSize=round(min(faces[0].width, faces[0].height)),
         )
     if len(usable) > 1:
@@ -85,7 +81,7 @@ def verification_subject(
     faces = detect_faces(models, image)
     if not faces:
         raise NoFace()
-    usable = usable_faces(faces, settings)
+    usable = usable_faces(faces, settings.min_face_size)
     if not usable:
         raise FaceTooSmall(
             f"The face is smaller than {settings.min_face_size} pixels; "

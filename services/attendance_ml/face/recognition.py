@@ -8,6 +8,7 @@ claimed student is within the threshold AND is the nearest enrolled student.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -99,6 +100,7 @@ class FaceRecognizer:
         self._check_same_person(student_id, vectors)
 
         with self._write_lock:
+            self.gallery.check_current()
             if not force:
                 self._refuse_faces_of_others(student_id, vectors)
             record = self.gallery.add_embeddings(student_id, vectors, metadata)
@@ -111,6 +113,7 @@ class FaceRecognizer:
         self, models: FaceModels, image: np.ndarray, student_id: str | None
     ) -> VerifyResult:
         """1:1 when a student id is given, else open-set 1:N identification."""
+        self.gallery.check_current()
         if student_id is not None and not self.index.contains(student_id):
             raise UnknownStudent(studentId=student_id)
 
@@ -127,6 +130,11 @@ class FaceRecognizer:
             self.index.remove(student_id)
         log.info("student_erased", student_id=student_id, embeddings=removed)
         return removed
+
+    def apply_change(self, change: Callable[[EmbeddingIndex], None]) -> None:
+        """Apply a change read from a shared gallery, serialised with own writes."""
+        with self._write_lock:
+            change(self.index)
 
     def _identification(self, match: Match, subject: Subject) -> VerifyResult:
         threshold = self.settings.match_threshold

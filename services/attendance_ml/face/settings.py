@@ -20,7 +20,9 @@ class FaceSettings:
     review_margin: a match whose runner-up student is less than this much farther
         away is flagged for review.
     min_face_size: shorter side of the face box, in pixels of the upright image,
-        below which a face is not usable.
+        below which a face is not used for verification.
+    min_enrol_face_size: the same for enrolment photos, which must be better;
+        smaller faces in an enrolment photo (people behind) are ignored.
     min_sharpness: variance of the Laplacian of the aligned 150x150 grey face below
         which the face is too blurry to enrol.
     dominance_ratio: with several faces in a verify frame, the largest must have at
@@ -33,6 +35,7 @@ class FaceSettings:
     match_threshold: float
     review_margin: float
     min_face_size: int
+    min_enrol_face_size: int
     min_sharpness: float
     dominance_ratio: float
     max_images_per_request: int
@@ -54,6 +57,7 @@ class FaceSettings:
             match_threshold=env.get("MATCH_THRESHOLD", 0.5),
             review_margin=env.get("REVIEW_MARGIN", 0.06),
             min_face_size=env.get("MIN_FACE_SIZE", 40),
+            min_enrol_face_size=env.get("MIN_ENROL_FACE_SIZE", 64),
             min_sharpness=env.get("MIN_SHARPNESS", 8.0),
             dominance_ratio=env.get("DOMINANCE_RATIO", 2.0),
             max_images_per_request=env.get("MAX_IMAGES_PER_REQUEST", 10),

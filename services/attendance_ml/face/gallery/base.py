@@ -9,12 +9,16 @@ from __future__ import annotations
 
 import re
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from attendance_ml.core.errors import InvalidRequest
+
+if TYPE_CHECKING:
+    from attendance_ml.face.index import EmbeddingIndex
 
 _STUDENT_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@:-]{0,127}$")
 
@@ -60,6 +64,13 @@ class StoredEmbeddings:
     vectors: np.ndarray  # (n, dim) float32
 
 
+class IndexKeeper(Protocol):
+    """Owner of an in-memory index that a shared gallery keeps in step."""
+
+    def apply_change(self, change: Callable[[EmbeddingIndex], None]) -> None:
+        """Run ``change`` on the index, serialised with this process's own writes."""
+
+
 class FaceGallery(ABC):
     """Students and their embeddings, for one embedding model.
 
@@ -103,3 +114,15 @@ class FaceGallery(ABC):
 
     def close(self) -> None:  # noqa: B027 - optional for backends without resources
         """Release connections."""
+
+    def follow_changes(self, keeper: IndexKeeper) -> bool:
+        """Keep ``keeper``'s index in step with writes made by other processes.
+
+        Returns True when the gallery took over loading the index (on start and
+        after every reconnection); False, the default for single-process backends,
+        when the caller loads it itself with :meth:`load_embeddings`.
+        """
+        return False
+
+    def check_current(self) -> None:  # noqa: B027 - no-op unless shared by processes
+        """Raise StorageUnavailable while the index may have missed changes."""
