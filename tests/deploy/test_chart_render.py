@@ -446,3 +446,19 @@ def test_monitoring_objects_scrape_the_services_with_their_own_labels(render):
     assert dashboard["metadata"]["labels"]["grafana_dashboard"] == "1"
     assert set(by_kind(documents, "PrometheusRule")) == {f"{RELEASE}-ml-services"}
     assert by_kind(render(scenario("minimal")), "ServiceMonitor") == {}
+
+
+def test_without_gateway_the_ingress_controller_reaches_the_services(render):
+    documents = render(scenario("no-gateway"))
+    policies = by_kind(documents, "NetworkPolicy")
+    ingress_nginx = {
+        "namespaceSelector": {
+            "matchLabels": {"kubernetes.io/metadata.name": "ingress-nginx"}
+        }
+    }
+
+    assert name_of("gateway") not in by_kind(documents, "Deployment")
+    for component in ("face", "detection", "sentiment"):
+        assert (
+            ingress_nginx in policies[name_of(component)]["spec"]["ingress"][0]["from"]
+        )

@@ -122,3 +122,13 @@ def test_operator_image_pins_agree_with_the_project():
         assert project.get(name) == version, (
             f"{name}: image {version}, project {project.get(name)}"
         )
+
+
+def test_detection_finds_the_repository_models_inside_the_image():
+    """The image copies models/ and points the detection service's MODELS_DIR there."""
+    steps = instructions(REPO / "Dockerfile.base")
+    copies = [a for k, a in steps if k == "COPY" and a.startswith("models/")]
+    environment = " ".join(a for k, a in steps if k == "ENV")
+
+    assert copies == ["models/ /opt/attendance-ml/models/"]
+    assert "ATTENDANCE_DETECTION_MODELS_DIR=/opt/attendance-ml/models" in environment
