@@ -211,7 +211,7 @@ def _canary(data: dict[str, Any], default_hold: float) -> Canary:
     if max_error_rate > 1:
         raise SpecError(f"{where}.maxErrorRate", "must be between 0 and 1")
     return Canary(
-        replicas=replicas if share is None else None,
+        replicas=(replicas or 1) if share is None else None,
         share=share,
         hold_seconds=_number(data, "holdSeconds", default_hold, where),
         max_error_rate=max_error_rate,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -126,7 +127,12 @@ async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
     settings = kopf.OperatorSettings()
     settings.scanning.disabled = True
     stop = threading.Event()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        health_port = probe.getsockname()[1]
+    cluster.health_url = f"http://127.0.0.1:{health_port}/healthz"
     coroutine = kopf.operator(
+        liveness_endpoint=cluster.health_url,
         registry=registry,
         settings=settings,
         namespaces=[NAMESPACE],

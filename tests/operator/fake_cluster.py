@@ -73,6 +73,7 @@ class FakeCluster:
     behaviours: dict[str, Behaviour] = field(default_factory=dict)
     stalled_versions: set[str] = field(default_factory=set)
     port: int = 0
+    health_url: str = ""
     _counter: itertools.count = field(default_factory=itertools.count)
     _scrapes: dict[str, int] = field(default_factory=dict)
 

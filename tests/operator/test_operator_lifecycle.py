@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import aiohttp
 import pytest
 from conftest import (
     container_env,
@@ -17,6 +18,7 @@ from conftest import (
     wait_for,
     wait_for_phase,
 )
+from fake_cluster import FakeCluster
 from test_operator_canary import CANARY, canary_spec
 from test_operator_rollout import PREFIX, phone_spec
 
@@ -110,3 +112,19 @@ async def test_delete_during_a_canary_removes_the_canary(kmock: Any) -> None:
 
     await wait_for(lambda: deployment(kmock, CANARY) is None)
     assert container_env(kmock) == {"ATTENDANCE_LOG_LEVEL": "INFO"}
+
+
+async def test_health_endpoint_answers_once_logged_in(
+    kmock: Any, cluster: FakeCluster
+) -> None:
+    async with aiohttp.ClientSession() as session:
+        for _ in range(100):
+            try:
+                async with session.get(cluster.health_url) as response:
+                    body = await response.json()
+                    break
+            except aiohttp.ClientConnectionError:
+                await asyncio.sleep(0.05)
+
+    assert response.status == 200
+    assert body == {"apiCredentials": True}
