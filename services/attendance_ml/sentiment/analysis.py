@@ -9,10 +9,12 @@ it was sent.
 
 from __future__ import annotations
 
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
 import cv2
 import numpy as np
+from flask import has_app_context
 
 from attendance_ml.core.face_detection import DetectedFace, RetinaFaceDetector
 from attendance_ml.core.face_landmarks import FaceGeometry, FaceLandmarker
@@ -87,14 +89,14 @@ class SentimentModels:
             size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
             work = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
 
-        with timed_inference(self.detector.info):
+        with _timed(self.detector.info):
             faces = self.detector.detect(work)[: self.settings.max_faces]
         if not faces:
             return []
 
-        with timed_inference(self.landmarker.info):
+        with _timed(self.landmarker.info):
             geometries = [self.landmarker.analyze(work, face) for face in faces]
-        with timed_inference(self.emotion.info):
+        with _timed(self.emotion.info):
             scores = self.emotion_scores(work, faces)
 
         return [
@@ -121,6 +123,11 @@ class SentimentModels:
         if self.settings.flip_average:
             scores = (scores + self.emotion.scores(crops[:, :, ::-1])) / 2.0
         return scores
+
+
+def _timed(info: ModelInfo) -> AbstractContextManager[None]:
+    """Inference timing into the app's metrics; nothing outside a Flask app."""
+    return timed_inference(info) if has_app_context() else nullcontext()
 
 
 def _detection_scale(image: np.ndarray, min_side: int) -> float:

@@ -12,10 +12,12 @@ order (``classes``, default fer's) and the input scaling (``input_range``:
 from __future__ import annotations
 
 import importlib.metadata
+import os
 import threading
 from importlib import resources
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import unquote, urlparse
 
 import numpy as np
 
@@ -121,6 +123,8 @@ class TensorFlowRuntime:
     """A Keras file or SavedModel directory run by TensorFlow (optional extra)."""
 
     def __init__(self, path: Path) -> None:
+        # TensorFlow's C++ start-up notices go to stderr unless told otherwise.
+        os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
         try:
             import tensorflow as tf
         except ImportError as error:
@@ -193,10 +197,9 @@ def load_emotion_model(
 
 def _local_path(source: ModelSource, cache_dir: Path) -> Path:
     """A SavedModel directory is taken as it is; files go through the loader."""
-    if source.uri.startswith("file://"):
-        candidate = Path(source.uri.removeprefix("file://"))
-        if candidate.is_dir():
-            return candidate
+    parsed = urlparse(source.uri)
+    if parsed.scheme == "file" and Path(unquote(parsed.path)).is_dir():
+        return Path(unquote(parsed.path))
     path = fetch_model(source, cache_dir)
     if path is None:
         raise ModelSourceError("a builtin source has no file to fetch")
