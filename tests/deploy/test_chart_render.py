@@ -295,6 +295,7 @@ def test_every_pod_runs_locked_down(render, values):
             assert "/tmp" in mounts
         component = deployment["metadata"]["labels"]["app.kubernetes.io/component"]
         assert pod["automountServiceAccountToken"] is (component == "operator")
+        assert pod["enableServiceLinks"] is False
 
 
 def test_face_gallery_is_on_a_kept_claim_with_recreate_updates(render):
