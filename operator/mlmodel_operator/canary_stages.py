@@ -134,7 +134,12 @@ async def promote(
         "phase": st.ROLLING,
         "reason": "CanaryPromoted",
         "message": message,
-        "rollout": {"stage": "rolling", "canary": None, "holdUntil": None},
+        "rollout": {
+            "stage": "rolling",
+            "startedAt": st.now_iso(services.clock()),
+            "canary": None,
+            "holdUntil": None,
+        },
     }
     return Step(
         status, [("Normal", "CanaryPromoted", message)], services.config.poll_seconds

@@ -24,6 +24,9 @@ def register(
 
     @kopf.on.startup(registry=registry)
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
+        # No scanning: the watched namespaces are taken as given (no RBAC to list
+        # namespaces or CRDs); Helm installs the CRD before the operator starts.
+        settings.scanning.disabled = True
         settings.posting.level = logging.WARNING  # kopf's own logs as Events
         settings.watching.server_timeout = 300
         settings.networking.request_timeout = 30

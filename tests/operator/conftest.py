@@ -125,7 +125,6 @@ async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
         TEST_CONFIG, services, login=lambda: kopf.ConnectionInfo(server=server)
     )
     settings = kopf.OperatorSettings()
-    settings.scanning.disabled = True
     stop = threading.Event()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
