@@ -20,7 +20,7 @@ detection-models: ## Rebuild the detection ONNX models from npm human-models in 
 	$(CONVERT_VENV)/bin/python models/convert_human_models.py \
 		$(CONVERT_VENV)/src/package $(CONVERT_VENV)/out
 	cp $(CONVERT_VENV)/out/centernet-mobilenetv3.onnx models/
-	$(BIN)/python models/check_manifest.py
+	$(BIN)/python models/check_manifest.py --update
 
 $(YOLO_STAMP): pyproject.toml make/detection.mk | $(STAMP)
 	$(BIN)/pip install --quiet -e '.[yolo]'

@@ -1,9 +1,13 @@
 """Check that every committed model file matches models/manifest.json.
 
-    python models/check_manifest.py [--single-opencv]
+    python models/check_manifest.py [--update] [--single-opencv]
 
-With ``--single-opencv`` it also checks that exactly one OpenCV distribution is
-installed (ultralytics, mediapipe and fer each pull their own, which replace cv2).
+With ``--update`` it first records the digest and size of every committed file (what
+``make detection-models`` does after a rebuild: the conversion is not byte-for-byte
+reproducible, because tf2onnx names nodes per run, but rebuilt files give identical
+outputs). With ``--single-opencv`` it also checks that exactly one OpenCV
+distribution is installed (ultralytics, mediapipe and fer each pull their own, which
+replace cv2).
 """
 
 from __future__ import annotations
@@ -39,6 +43,17 @@ def check_files() -> list[str]:
     return problems
 
 
+def update_digests() -> None:
+    path = MODELS / "manifest.json"
+    manifest = json.loads(path.read_text())
+    for entry in manifest["models"]:
+        model = MODELS / entry["file"]
+        if entry["committed"] and model.is_file():
+            entry["sha256"] = hashlib.sha256(model.read_bytes()).hexdigest()
+            entry["bytes"] = model.stat().st_size
+    path.write_text(json.dumps(manifest, indent=2) + "\n")
+
+
 def check_single_opencv() -> list[str]:
     names = {
         (dist.metadata["Name"] or "").lower()
@@ -51,6 +66,8 @@ def check_single_opencv() -> list[str]:
 
 
 def main(argv: list[str]) -> int:
+    if "--update" in argv:
+        update_digests()
     problems = check_files()
     if "--single-opencv" in argv:
         problems += check_single_opencv()
