@@ -292,3 +292,41 @@ def test_jpeg_data_url_is_accepted_and_passed_on_as_jpeg(client, stubs):
     assert response.status_code == 200
     sent = stubs["sentiment"].received[-1].json["image"]
     assert sent == f"data:image/jpeg;base64,{jpeg}"
+
+
+def _two_at_once(app, image) -> list:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def call(_index):
+        return app.test_client().post("/api/analyze/all", json={"image": image})
+
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(call, range(2)))
+
+
+def test_capped_fan_outs_wait_their_turn_and_run_whole(make_gateway, stubs, image):
+    stubs["sentiment"].behaviour.delays["/api/sentiment/analyze"] = 0.4
+    app = make_gateway(ANALYZE_MAX_IN_FLIGHT="1", ANALYZE_QUEUE_SECONDS="5")
+
+    responses = _two_at_once(app, image)
+
+    assert [response.status_code for response in responses] == [200, 200]
+    assert [response.get_json()["degraded"] for response in responses] == [[], []]
+
+
+def test_a_full_queue_answers_json_503_busy(make_gateway, stubs, image):
+    stubs["sentiment"].behaviour.delays["/api/sentiment/analyze"] = 1.0
+    app = make_gateway(ANALYZE_MAX_IN_FLIGHT="1", ANALYZE_QUEUE_SECONDS="0.2")
+
+    responses = _two_at_once(app, image)
+
+    assert sorted(response.status_code for response in responses) == [200, 503]
+    busy = next(response for response in responses if response.status_code == 503)
+    body = busy.get_json()
+    assert body == {
+        "success": False,
+        "message": "The system is busy analysing other images; try again shortly.",
+        "code": "busy",
+        "details": {"retryAfterSeconds": 1},
+        "requestId": body["requestId"],
+    }

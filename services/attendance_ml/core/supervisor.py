@@ -77,6 +77,9 @@ def child_environment(
         if spec.name != "gateway":
             key = f"ATTENDANCE_GATEWAY_{spec.name.upper()}_URL"
             env.setdefault(key, f"http://127.0.0.1:{spec.port}")
+    # Every service shares this machine's cores: queue fan-outs at the gateway
+    # rather than let a burst time out inside the services.
+    env.setdefault("ATTENDANCE_GATEWAY_ANALYZE_MAX_IN_FLIGHT", "2")
     env.setdefault("PYTHONUNBUFFERED", "1")
     return env
 

@@ -11,6 +11,7 @@ is not a failure: the student is then not verified and engagement is null.
 from __future__ import annotations
 
 import base64
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
@@ -29,7 +30,7 @@ from attendance_ml.core.imaging import (
 )
 from attendance_ml.gateway.assessment import PartResult, build_assessment
 from attendance_ml.gateway.auth import Authenticator
-from attendance_ml.gateway.errors import AllPartsFailed, UpstreamTimeout
+from attendance_ml.gateway.errors import AllPartsFailed, Busy, UpstreamTimeout
 from attendance_ml.gateway.limits import current_principal, route_limit, route_scope
 from attendance_ml.gateway.settings import GatewaySettings
 from attendance_ml.gateway.upstream import UpstreamClient
@@ -57,6 +58,9 @@ def analyze_blueprint(
     """The fan-out route; its worker threads live as long as the app."""
     blueprint = Blueprint("analyze", __name__)
     executor = ThreadPoolExecutor(max_workers=32, thread_name_prefix="analyze-part")
+    admission = Admission(
+        settings.analyze_max_in_flight, settings.analyze_queue_seconds
+    )
 
     def analyze_all():
         current_principal(authenticator)
@@ -67,7 +71,8 @@ def analyze_blueprint(
         decode_image(data, limits)
 
         parts = _parts(settings, _data_url(data), fields)
-        results = _run_concurrently(executor, client, parts, g.request_id)
+        with admission:
+            results = _run_concurrently(executor, client, parts, g.request_id)
         if all(result.failed for result in results.values()):
             raise AllPartsFailed(degraded=sorted(results))
 
@@ -86,6 +91,31 @@ def analyze_blueprint(
         "/api/analyze/all", "analyze_all", limited(analyze_all), methods=["POST"]
     )
     return blueprint
+
+
+class Admission:
+    """Caps the fan-outs in flight so that saturated services queue here, not time out.
+
+    Without a cap, a burst larger than the services can serve makes every part wait
+    in the services' queues until its timeout, and answers come back degraded. With
+    one, requests wait their turn (at most ``queue_seconds``) and then run whole.
+    """
+
+    def __init__(self, max_in_flight: int, queue_seconds: float) -> None:
+        self._slots = (
+            threading.BoundedSemaphore(max_in_flight) if max_in_flight else None
+        )
+        self._queue_seconds = queue_seconds
+
+    def __enter__(self) -> None:
+        if self._slots is not None and not self._slots.acquire(
+            timeout=self._queue_seconds
+        ):
+            raise Busy(retryAfterSeconds=max(1, round(self._queue_seconds / 10)))
+
+    def __exit__(self, *_exc) -> None:
+        if self._slots is not None:
+            self._slots.release()
 
 
 def _data_url(data: bytes) -> str:

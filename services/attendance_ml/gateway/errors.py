@@ -37,6 +37,13 @@ class AllPartsFailed(ServiceError):
     message = "No service could analyse the image; try again shortly."
 
 
+class Busy(ServiceError):
+    """Too many analyze/all requests are waiting: the services are saturated."""
+
+    status, code = 503, "busy"
+    message = "The system is busy analysing other images; try again shortly."
+
+
 class Unauthorized(ServiceError):
     status, code = 401, "unauthorized"
     message = "Authentication is required: send a bearer token or an API key."

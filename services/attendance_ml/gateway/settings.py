@@ -65,6 +65,8 @@ class GatewaySettings:
     route_timeouts: path prefix after ``/api/`` (e.g. ``face/register``) -> seconds.
     part_timeouts: seconds for each part of ``/api/analyze/all``.
     health_timeout: seconds to wait for each service's ``/health``.
+    analyze_max_in_flight: analyze/all requests fanned out at once by this gateway
+    (0 = no cap); the others wait up to analyze_queue_seconds, then get 503 ``busy``.
     """
 
     urls: dict[str, str]
@@ -74,6 +76,8 @@ class GatewaySettings:
     part_timeouts: dict[str, float] = field(default_factory=dict)
     health_timeout: float = 2.0
     analyze_liveness: bool = True
+    analyze_max_in_flight: int = 0
+    analyze_queue_seconds: float = 30.0
     cors_origins: tuple[str, ...] = ()
     auth: AuthSettings = field(default_factory=AuthSettings)
     limits: RateLimitSettings = field(default_factory=RateLimitSettings)
@@ -99,6 +103,8 @@ class GatewaySettings:
             part_timeouts=part_timeouts,
             health_timeout=_positive(env, "HEALTH_TIMEOUT_SECONDS", 2.0),
             analyze_liveness=env.flag("ANALYZE_LIVENESS", True),
+            analyze_max_in_flight=max(0, env.get("ANALYZE_MAX_IN_FLIGHT", 0)),
+            analyze_queue_seconds=_positive(env, "ANALYZE_QUEUE_SECONDS", 30.0),
             cors_origins=env.csv("CORS_ORIGINS", ()),
             auth=_auth_settings(env),
             limits=RateLimitSettings(
