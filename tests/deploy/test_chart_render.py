@@ -220,8 +220,17 @@ def test_gpu_components_get_a_gpu_the_gpu_image_and_gpu_nodes(render):
         assert env_of(container)["ATTENDANCE_ONNX_PROVIDERS"]["value"].startswith(
             "CUDA"
         )
+        preferred = spec["affinity"]["nodeAffinity"][
+            "preferredDuringSchedulingIgnoredDuringExecution"
+        ]
+        assert preferred[0]["preference"]["matchExpressions"][0]["key"] == (
+            "nvidia.com/gpu.product"
+        )
     detection = deployments[name_of("detection")]["spec"]["template"]["spec"]
     assert detection["nodeSelector"]["node.kubernetes.io/instance-type"] == "g5.xlarge"
+    sentiment_pod = deployments[name_of("sentiment")]["spec"]["template"]["spec"]
+    assert "affinity" not in sentiment_pod
+    assert "nodeSelector" not in sentiment_pod
     sentiment = main_container(deployments[name_of("sentiment")])
     assert "nvidia.com/gpu" not in sentiment["resources"].get("limits", {})
     assert sentiment["image"] == "ghcr.io/attendance-ml/sentiment:0.1.0"
