@@ -22,7 +22,7 @@ def register(
     account, or the local kubeconfig outside a cluster.
     """
 
-    @kopf.on.startup(registry=registry)
+    @kopf.on.startup(id="configure", registry=registry)
     def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
         # No scanning: the watched namespaces are taken as given (no RBAC to list
         # namespaces or CRDs); Helm installs the CRD before the operator starts.
@@ -31,7 +31,7 @@ def register(
         settings.watching.server_timeout = 300
         settings.networking.request_timeout = 30
 
-    @kopf.on.login(registry=registry)
+    @kopf.on.login(id="login", registry=registry)
     def authenticate(**kwargs: Any) -> kopf.ConnectionInfo | None:
         if login is not None:
             info = login()
@@ -43,6 +43,6 @@ def register(
             services.kube.use(info)
         return info
 
-    @kopf.on.cleanup(registry=registry)
+    @kopf.on.cleanup(id="close-api-client", registry=registry)
     async def close(**_: Any) -> None:
         await services.kube.close()

@@ -22,6 +22,7 @@ from attendance_ml.core.model_loader import (
     UnsupportedModelUri,
     fetch_model,
     load_backend,
+    load_model,
 )
 from attendance_ml.core.settings import EnvReader
 
@@ -289,3 +290,23 @@ def test_slot_keeps_the_good_model_when_a_replacement_fails() -> None:
         slot.replace(lambda: bad, failing_warm_up)
 
     assert slot.current is good
+
+
+def test_load_model_opens_the_download_or_the_packaged_file(
+    model_server: _ModelServer, onnx_bytes: bytes, tmp_path: Path
+) -> None:
+    packaged = tmp_path / "packaged.onnx"
+    packaged.write_bytes(onnx_bytes)
+    remote = _source(_url(model_server, "retinaface.onnx"), _sha(onnx_bytes))
+
+    downloaded = load_model(remote, tmp_path / "cache", packaged)
+    builtin = load_model(_source("builtin:", None), tmp_path / "cache", packaged)
+
+    assert downloaded.info.as_dict() == {
+        "slot": "face_detector",
+        "name": "retinaface",
+        "version": "2.0.0",
+    }
+    assert builtin.info.name == "builtin"
+    assert downloaded.backend.get_inputs()[0].name == "input"
+    assert builtin.backend.get_inputs()[0].name == "input"

@@ -289,6 +289,22 @@ class LoadedModel(Generic[T]):
     settings: dict[str, Any]
 
 
+def load_model(
+    source: ModelSource,
+    cache_dir: Path,
+    builtin_path: Path,
+    timeout_s: float = 30.0,
+) -> LoadedModel[Any]:
+    """Fetch, verify and open the source's model with the runtime of its format.
+
+    builtin_path: the packaged model file ``builtin:`` stands for.
+    """
+    path = fetch_model(source, cache_dir, timeout_s) or builtin_path
+    return LoadedModel(
+        source.info(), load_backend(path, source.format), source.settings
+    )
+
+
 class ModelSlot(Generic[T]):
     """The model one slot serves; replaced only by a model that loaded and warmed up."""
 
