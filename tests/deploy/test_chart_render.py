@@ -10,6 +10,7 @@ from attendance_ml.core.app_base import build_service_app
 from attendance_ml.core.settings import CoreSettings, EnvReader
 
 from .conftest import (
+    CHART,
     KUBERNETES_VERSIONS,
     NAMESPACE,
     RELEASE,
@@ -387,7 +388,9 @@ OPERATOR_RULES = [
     {
         "apiGroups": ["apps"],
         "resources": ["deployments"],
-        "verbs": ["get", "list", "watch", "patch"],
+        # create and delete: the canary Deployment beside the target (beyond the
+        # contract's list; docs/readme/operator.md explains why).
+        "verbs": ["get", "list", "watch", "patch", "create", "delete"],
     },
     {
         "apiGroups": ["apps"],
@@ -472,3 +475,33 @@ def test_without_gateway_the_ingress_controller_reaches_the_services(render):
         assert (
             ingress_nginx in policies[name_of(component)]["spec"]["ingress"][0]["from"]
         )
+
+
+def test_operator_mounts_the_regression_sets_read_only(render):
+    operator = by_kind(render(scenario("production")), "Deployment")[
+        name_of("operator")
+    ]
+    pod = operator["spec"]["template"]["spec"]
+    mounts = {m["name"]: m for m in main_container(operator)["volumeMounts"]}
+    volumes = {v["name"]: v for v in pod["volumes"]}
+
+    assert mounts["regression-sets"] == {
+        "name": "regression-sets",
+        "mountPath": "/regression-sets",
+        "readOnly": True,
+    }
+    assert volumes["regression-sets"]["persistentVolumeClaim"]["readOnly"] is True
+
+
+def test_chart_ships_the_mlmodel_crd(render):
+    if not (CHART / "crds" / "mlmodels.attendance-ml.io.yaml").exists():
+        pytest.skip("the operator's CRD file is not in this tree yet")
+    crds = by_kind(render(scenario("minimal")), "CustomResourceDefinition")
+
+    crd = crds["mlmodels.attendance-ml.io"]["spec"]
+    assert (crd["group"], crd["names"]["kind"], crd["scope"]) == (
+        "attendance-ml.io",
+        "MLModel",
+        "Namespaced",
+    )
+    assert [v["name"] for v in crd["versions"]] == ["v1alpha1"]
