@@ -8,12 +8,12 @@ import aiohttp
 
 from mlmodel_operator import status as st
 from mlmodel_operator.checks import check_pods
+from mlmodel_operator.endings import finish
 from mlmodel_operator.kube import deployments_path, pods_path
 from mlmodel_operator.pods import RequestCounts
 from mlmodel_operator.quality_gate import RegressionSetError, run_gate
 from mlmodel_operator.rollout import container_index, deployment_pods, env_patch
 from mlmodel_operator.spec import ModelSpec
-from mlmodel_operator.stages import finish
 from mlmodel_operator.steps import Resource, Services, Step, delete_deployment
 
 

@@ -26,6 +26,9 @@ async def slot_owner(
             continue
         if (theirs_spec.service, theirs_spec.slot) != (spec.service, spec.slot):
             continue
+        targets = {theirs_spec.deployment, spec.deployment}
+        if None not in targets and len(targets) == 2:
+            continue  # both name a Deployment, and not the same one
         if (str(meta.get("creationTimestamp", "")), meta.get("name", "")) < mine:
             return meta.get("name")
     return None

@@ -238,3 +238,44 @@ async def test_check_counts_new_ready_and_old_pods(pod_server: int) -> None:
     wrong = parse_spec({**SPEC, "version": "3"})
     check = await check_pods([pod("good", "3")], wrong, 5003, probe)
     assert check.failure == "pod good is ready but serves emotion version 2"
+
+
+class StoredModels(KubeClient):
+    """An API server that lists the given MLModels."""
+
+    def __init__(self, items: list[dict[str, Any]]) -> None:
+        super().__init__()
+        self.items = items
+
+    async def _request(self, method: str, path: str, **_: Any) -> Any:
+        return {"items": self.items}
+
+
+def stored(name: str, created: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "metadata": {"name": name, "creationTimestamp": created},
+        "spec": {**SPEC, **spec},
+    }
+
+
+@pytest.mark.asyncio
+async def test_oldest_resource_owns_the_slot_unless_targets_differ() -> None:
+    from mlmodel_operator.conflicts import slot_owner
+
+    mine = resource()
+    older = stored("older", "2026-12-04T09:00:00Z")
+    newer = stored("newer", "2026-12-04T11:00:00Z")
+    broken = stored("broken", "2026-12-04T08:00:00Z", format="caffe")
+    elsewhere = stored(
+        "elsewhere", "2026-12-04T07:00:00Z", target={"deployment": "staging"}
+    )
+    other_slot = stored("landmarks", "2026-12-04T06:00:00Z", slot="face_landmarks")
+
+    def check(items: list[dict[str, Any]], spec: dict[str, Any] = SPEC):
+        found = Services(StoredModels(items), PodProbe(1.0), CONFIG)
+        return slot_owner(mine, parse_spec(spec), found)
+
+    assert await check([newer, broken, other_slot]) is None
+    assert await check([older, newer]) == "older"
+    assert await check([elsewhere], {**SPEC, "target": {"deployment": "prod"}}) is None
+    assert await check([elsewhere]) == "elsewhere"
