@@ -36,9 +36,14 @@ def test_missing_configured_model_falls_back_to_builtin(tmp_path):
     )
 
     answer = phone_answer(app)
+    metrics = app.test_client().get("/metrics").get_data(as_text=True)
 
     assert answer["path"] == "fallback"
     assert answer["model"]["name"] == "centernet-mobilenetv3"
+    assert (
+        'attendance_model_load_failures_total{service="detection",'
+        'slot="phone_detector"} 1.0'
+    ) in metrics
 
 
 def test_configured_file_with_wrong_digest_falls_back(tmp_path):

@@ -10,7 +10,7 @@ from attendance_ml.core.app_base import build_service_app
 from attendance_ml.detection.models import DetectionModels
 from attendance_ml.detection.review_store import ReviewStore
 from attendance_ml.detection.routes import DetectionService, blueprint
-from attendance_ml.detection.settings import DetectionSettings
+from attendance_ml.detection.settings import SERVICE, DetectionSettings
 
 
 def create_app(environ: Mapping[str, str] | None = None) -> Flask:
@@ -22,7 +22,16 @@ def create_app(environ: Mapping[str, str] | None = None) -> Flask:
         settings.review_max_age_hours,
         settings.review_max_bytes,
     )
-    app, host = build_service_app(settings.core, lambda: DetectionModels.load(settings))
+
+    def load_models() -> DetectionModels:
+        models = DetectionModels.load(settings)
+        metrics = app.extensions.get("attendance_metrics")
+        for slot in models.fallback_slots():
+            if metrics is not None:
+                metrics.model_load_failures.labels(SERVICE, slot).inc()
+        return models
+
+    app, host = build_service_app(settings.core, load_models)
     app.extensions["detection_service"] = DetectionService(settings, host, review)
     app.register_blueprint(blueprint)
     if settings.review_dir.is_dir():

@@ -9,6 +9,7 @@ counted, so an operator sees it without the service going down.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlparse
@@ -47,6 +48,14 @@ class DetectionModels:
     phone: SlotModel
     idcard: SlotModel
 
+    def fallback_slots(self) -> list[str]:
+        """Slots whose configured model failed to load and that run the built-in."""
+        return [
+            slot.backend.info.slot
+            for slot in (self.phone, self.idcard)
+            if slot.path == "fallback"
+        ]
+
     def model_infos(self) -> list[ModelInfo]:
         return [self.phone.backend.info, self.idcard.backend.info]
 
@@ -72,7 +81,11 @@ class DetectionModels:
         )
 
 
-def load_slot(spec: ModelSpec, settings: DetectionSettings, builtin) -> SlotModel:
+def load_slot(
+    spec: ModelSpec,
+    settings: DetectionSettings,
+    builtin: Callable[[], DetectorBackend],
+) -> SlotModel:
     """The configured model, else the built-in one marked as the fallback path."""
     if spec.builtin:
         return SlotModel(builtin(), "primary", dict(spec.options))
