@@ -5,6 +5,8 @@ K8S_NAMESPACE := attendance-ml
 IMAGE_REGISTRY ?= ghcr.io/attendance-ml
 IMAGE_TAG ?= $(shell sed -n 's/^appVersion: *"\(.*\)"/\1/p' $(CHART)/Chart.yaml)
 HELM ?= helm
+# Services that get a -gpu image variant (ONNX models on CUDA).
+GPU_SERVICES ?= face detection sentiment
 
 .PHONY: deploy-tools
 deploy-tools: ## Install helm and Prometheus (promtool) and the pip tools the deploy tests use
@@ -38,7 +40,7 @@ images: ## Build every image with docker (base, services, GPU variants, operator
 			--build-arg BASE_IMAGE=$(IMAGE_REGISTRY)/base:$(IMAGE_TAG) \
 			-t $(IMAGE_REGISTRY)/$$service:$(IMAGE_TAG) . || exit 1; \
 	done
-	@for service in face detection sentiment; do \
+	@for service in $(GPU_SERVICES); do \
 		docker build -f docker/gpu.Dockerfile \
 			--build-arg SERVICE_IMAGE=$(IMAGE_REGISTRY)/$$service:$(IMAGE_TAG) \
 			-t $(IMAGE_REGISTRY)/$$service:$(IMAGE_TAG)-gpu . || exit 1; \
