@@ -111,8 +111,8 @@ async def cluster(kmock: Any) -> AsyncIterator[FakeCluster]:
     await runner.cleanup()
 
 
-@pytest_asyncio.fixture()
-async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
+@contextlib.asynccontextmanager
+async def running_operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
     """The operator's own registry, run by ``kopf.operator`` against kmock.
 
     It runs on its own thread and event loop, as in a real process: on exit
@@ -124,7 +124,6 @@ async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
     registry = build_registry(
         TEST_CONFIG, services, login=lambda: kopf.ConnectionInfo(server=server)
     )
-    settings = kopf.OperatorSettings()
     stop = threading.Event()
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -133,7 +132,7 @@ async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
     coroutine = kopf.operator(
         liveness_endpoint=cluster.health_url,
         registry=registry,
-        settings=settings,
+        settings=kopf.OperatorSettings(),
         namespaces=[NAMESPACE],
         standalone=True,
         memo=kopf.Memo(services=services),
@@ -141,10 +140,18 @@ async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
     )
     thread = threading.Thread(target=asyncio.run, args=(coroutine,), daemon=True)
     thread.start()
-    yield
-    stop.set()
-    await asyncio.to_thread(thread.join, 10)
+    try:
+        yield
+    finally:
+        stop.set()
+        await asyncio.to_thread(thread.join, 10)
     assert not thread.is_alive(), "the operator did not stop"
+
+
+@pytest_asyncio.fixture()
+async def operator(kmock: Any, cluster: FakeCluster) -> AsyncIterator[None]:
+    async with running_operator(kmock, cluster):
+        yield
 
 
 _created = iter(range(10, 60))
