@@ -30,6 +30,7 @@ CONNECT_OPTIONS = {
     "keepalives_interval": 2,
     "keepalives_count": 2,
     "application_name": "attendance-face",
+    "client_encoding": "utf8",
 }
 STATEMENT_TIMEOUT_MS = 15_000
 # An idle connection older than this is checked with a round trip before reuse.

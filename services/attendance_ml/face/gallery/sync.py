@@ -97,15 +97,25 @@ class GalleryFollower:
         return self._current.wait(timeout)
 
     def _run(self) -> None:
-        backoff = 0.1
+        """Follow until stopped; after a loss, retry with a doubling pause."""
+        backoff, failures = 0.1, 0
         while not self._stopping.is_set():
+            resyncs_before = self.resyncs
             try:
                 self._follow()
-                backoff = 0.1
             except (StorageUnavailable, psycopg.Error) as error:
-                if self._current.is_set():
-                    log.warning("gallery_follower_lost", error=type(error).__name__)
-                self._current.clear()
+                if self.resyncs > resyncs_before:  # it had connected: a fresh loss
+                    backoff, failures = 0.1, 0
+                failures += 1
+                if failures == 1 or failures % 30 == 0:
+                    log.warning(
+                        "gallery_follower_disconnected",
+                        error=type(error).__name__,
+                        attempts=failures,
+                    )
+            except Exception:
+                # A bug must not stop the follower for good: log it, reconnect, resync.
+                log.exception("gallery_follower_failed")
             if self._stopping.wait(backoff):
                 break
             backoff = min(backoff * 2, self._max_backoff_s)
