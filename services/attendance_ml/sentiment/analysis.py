@@ -9,6 +9,7 @@ it was sent.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 
@@ -56,6 +57,10 @@ class SentimentModels:
         self.landmarker = landmarker
         self.emotion = emotion
         self.settings = settings
+        # The mesh graphs run in C++; with several faces they work side by side.
+        self._mesh_pool = ThreadPoolExecutor(
+            max_workers=settings.landmark_threads, thread_name_prefix="face-mesh"
+        )
 
     @classmethod
     def load(cls, settings: SentimentSettings) -> SentimentModels:
@@ -95,7 +100,7 @@ class SentimentModels:
             return []
 
         with _timed(self.landmarker.info):
-            geometries = [self.landmarker.analyze(work, face) for face in faces]
+            geometries = self.face_geometries(work, faces)
         with _timed(self.emotion.info):
             scores = self.emotion_scores(work, faces)
 
@@ -107,6 +112,18 @@ class SentimentModels:
             )
             for face, geometry, row in zip(faces, geometries, scores, strict=True)
         ]
+
+    def face_geometries(
+        self, image: np.ndarray, faces: list[DetectedFace]
+    ) -> list[FaceGeometry | None]:
+        """Face-mesh measurements of every face, in order (None where it failed)."""
+        if len(faces) == 1 or self.settings.landmark_threads == 1:
+            return [self.landmarker.analyze(image, face) for face in faces]
+        return list(
+            self._mesh_pool.map(
+                lambda face: self.landmarker.analyze(image, face), faces
+            )
+        )
 
     def emotion_scores(
         self, image: np.ndarray, faces: list[DetectedFace]
