@@ -8,26 +8,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import (
+from fake_cluster import Behaviour, FakeCluster
+from operator_harness import (
+    CANARY,
+    PREFIX,
+    canary_spec,
     container_env,
     create_model,
     deployment,
     events,
+    phone_spec,
     status_of,
     wait_for,
     wait_for_phase,
 )
-from fake_cluster import Behaviour, FakeCluster
-from test_operator_rollout import PREFIX, phone_spec
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("operator")]
-
-CANARY = "ml-detection-canary-phone-detector"
-
-
-def canary_spec(version: str, **extra: Any) -> dict[str, Any]:
-    strategy = {"type": "canary", "canary": {"replicas": 1, "holdSeconds": 0.3}}
-    return phone_spec(version, strategy=strategy, **extra)
 
 
 def regression_set(tmp_path: Path) -> dict[str, Any]:

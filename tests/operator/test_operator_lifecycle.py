@@ -7,20 +7,22 @@ from typing import Any
 
 import aiohttp
 import pytest
-from conftest import (
+from fake_cluster import FakeCluster
+from operator_harness import (
+    CANARY,
+    PREFIX,
+    canary_spec,
     container_env,
     create_model,
     delete_model,
     deployment,
     events,
     model,
+    phone_spec,
     status_of,
     wait_for,
     wait_for_phase,
 )
-from fake_cluster import FakeCluster
-from test_operator_canary import CANARY, canary_spec
-from test_operator_rollout import PREFIX, phone_spec
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("operator")]
 

@@ -5,16 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+from fake_cluster import FakeCluster
+from operator_harness import (
+    PREFIX,
     container_env,
     create_model,
+    phone_spec,
     running_operator,
     status_of,
     wait_for,
     wait_for_phase,
 )
-from fake_cluster import FakeCluster
-from test_operator_rollout import PREFIX, phone_spec
 
 pytestmark = pytest.mark.asyncio
 

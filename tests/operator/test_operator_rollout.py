@@ -5,37 +5,22 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from conftest import (
+from fake_cluster import Behaviour, FakeCluster
+from operator_harness import (
+    PREFIX,
+    SHA,
     container_env,
     create_model,
     events,
     model,
+    phone_spec,
     status_of,
     update_spec,
     wait_for,
     wait_for_phase,
 )
-from fake_cluster import Behaviour, FakeCluster
 
 pytestmark = [pytest.mark.asyncio, pytest.mark.usefixtures("operator")]
-
-PREFIX = "ATTENDANCE_DETECTION_MODEL_PHONE_DETECTOR_"
-SHA = "3" * 64
-
-
-def phone_spec(version: str, **extra: Any) -> dict[str, Any]:
-    return {
-        "service": "detection",
-        "slot": "phone_detector",
-        "version": version,
-        "source": {
-            "uri": f"https://models.example/phone-{version}.onnx",
-            "sha256": SHA,
-        },
-        "format": "onnx",
-        "settings": {"threshold": 0.45, "classes": ["cell phone"]},
-        **extra,
-    }
 
 
 async def test_create_rolls_the_model_onto_every_pod(kmock: Any) -> None:
