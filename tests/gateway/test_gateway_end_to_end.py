@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 import requests
+import schemathesis
+from attendance_ml.gateway.app import openapi_document
 from attendance_ml.gateway.demo import (
     DEFAULT_DATA,
     encode,
@@ -14,6 +16,8 @@ from attendance_ml.gateway.demo import (
     lfw_people,
     running_stack,
 )
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
 
 pytestmark = [pytest.mark.data, pytest.mark.slow]
 
@@ -113,3 +117,17 @@ def test_health_reports_every_service_ok(gateway):
 
     assert response.status_code == 200
     assert {state["status"] for state in response.json()["services"].values()} == {"ok"}
+
+
+FUZZ_SCHEMA = schemathesis.openapi.from_dict(openapi_document())
+
+
+@FUZZ_SCHEMA.parametrize()
+@settings(
+    max_examples=10,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+    derandomize=True,
+)
+def test_fuzzed_requests_to_the_real_services_never_get_a_server_error(case, gateway):
+    case.call_and_validate(base_url=gateway, checks=[not_a_server_error], timeout=60)
