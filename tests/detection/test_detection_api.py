@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import io
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -146,3 +148,21 @@ def test_parallel_requests_each_get_their_own_detections(detection_app):
         answers = list(pool.map(ask, frames))
 
     assert answers == [(200, True), (200, False)] * 3
+
+
+def test_multipart_upload_with_text_fields_is_accepted(client):
+    png = base64.b64decode(as_data_url(blank_frame()).split(",", 1)[1])
+    form = {
+        "image": (io.BytesIO(png), "frame.png"),
+        "minConfidence": "0.5",
+        "labels": "cell phone,laptop",
+    }
+
+    reply = client.post(
+        "/api/object-detection/phone", data=form, content_type="multipart/form-data"
+    )
+
+    body = reply.get_json()
+    assert reply.status_code == 200
+    assert (body["minConfidence"], body["labels"]) == (0.5, ["cell phone", "laptop"])
+    assert body["phoneDetected"] is False
