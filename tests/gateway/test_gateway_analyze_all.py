@@ -330,3 +330,14 @@ def test_a_full_queue_answers_json_503_busy(make_gateway, stubs, image):
         "details": {"retryAfterSeconds": 1},
         "requestId": body["requestId"],
     }
+
+
+def test_plain_jpeg_base64_is_accepted(client, stubs):
+    jpeg = encoded_image("JPEG")
+
+    response = client.post("/api/analyze/all", json={"image": jpeg})
+
+    assert jpeg.startswith("/9j/")
+    assert response.status_code == 200
+    sent = stubs["face"].received[-1].json["image"]
+    assert sent == f"data:image/jpeg;base64,{jpeg}"
