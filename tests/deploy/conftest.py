@@ -31,6 +31,7 @@ SERVICE_COMPONENTS = {
     "gateway": 8080,
 }
 INSTALL_HINT = "install it with scripts/ci.d/20-k8s-tools.sh or requirements/deploy.txt"
+PIP_HINT = "pip install -r requirements/deploy.txt"
 
 
 def find_tool(name: str) -> str | None:

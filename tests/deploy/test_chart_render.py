@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 
-import kubernetes_validate
 import pytest
 from attendance_ml.core.app_base import build_service_app
 from attendance_ml.core.settings import CoreSettings, EnvReader
@@ -13,6 +12,7 @@ from .conftest import (
     CHART,
     KUBERNETES_VERSIONS,
     NAMESPACE,
+    PIP_HINT,
     RELEASE,
     SCENARIOS,
     SERVICE_COMPONENTS,
@@ -36,6 +36,11 @@ DOCUMENTED_PATHS = [
     ("/api/analyze/all", "Exact"),
     ("/health", "Exact"),
 ]
+
+kubernetes_validate = pytest.importorskip(
+    "kubernetes_validate",
+    reason=f"kubernetes-validate is not installed: {PIP_HINT}",
+)
 
 
 def name_of(component: str) -> str:

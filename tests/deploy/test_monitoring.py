@@ -20,12 +20,11 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import promql_parser
 import pytest
 import yaml
 from prometheus_client.parser import text_string_to_metric_families
 
-from .conftest import CHART, REPO, by_kind, require_tool, run_tool, scenario
+from .conftest import CHART, PIP_HINT, REPO, by_kind, require_tool, run_tool, scenario
 from .metrics_app import create_app
 
 DASHBOARD = CHART / "files" / "dashboard.json"
@@ -36,6 +35,11 @@ KUBE_STATE_METRICS = {
     "kube_deployment_status_replicas_available",
     "kube_deployment_spec_replicas",
 }
+
+promql_parser = pytest.importorskip(
+    "promql_parser",
+    reason=f"promql-parser is not installed: {PIP_HINT}",
+)
 
 
 def rendered_rules(render) -> dict:

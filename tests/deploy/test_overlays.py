@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import kubernetes_validate
 import pytest
 import yaml
 
@@ -10,6 +9,7 @@ from .conftest import (
     CHART,
     KUBERNETES_VERSIONS,
     NAMESPACE,
+    PIP_HINT,
     RELEASE,
     REPO,
     by_kind,
@@ -21,6 +21,11 @@ from .conftest import (
 
 K8S = REPO / "k8s"
 OVERLAYS = ("dev", "production", "gpu")
+
+kubernetes_validate = pytest.importorskip(
+    "kubernetes_validate",
+    reason=f"kubernetes-validate is not installed: {PIP_HINT}",
+)
 
 
 @pytest.fixture(scope="module")
