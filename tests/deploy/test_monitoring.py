@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -235,6 +236,16 @@ def wait_for(check, timeout: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
+def stop(process: subprocess.Popen, how: signal.Signals) -> None:
+    """Stop a server this test started; kill it if it lingers."""
+    process.send_signal(how)
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=10)
+
+
 @pytest.fixture
 def gunicorn_service(tmp_path):
     """metrics_app served by gunicorn with the services' gunicorn settings."""
@@ -262,8 +273,8 @@ def gunicorn_service(tmp_path):
         wait_for(lambda: get_json(f"{base}/health")["status"] == "ok", 30, "gunicorn")
         yield base
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        # INT is gunicorn's quick shutdown: no grace period for open keep-alives.
+        stop(process, signal.SIGINT)
         log.close()
 
 
@@ -300,8 +311,7 @@ def prometheus(tmp_path, render, gunicorn_service):
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
-        process.terminate()
-        process.wait(timeout=20)
+        stop(process, signal.SIGTERM)
         log.close()
 
 
