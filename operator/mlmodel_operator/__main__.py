@@ -15,10 +15,29 @@ from mlmodel_operator.config import OperatorConfig
 from mlmodel_operator.registry import build_registry, build_services
 
 
+class PollingIsNotAnError(logging.Filter):
+    """Log kopf's "failed temporarily" at INFO: it is how a rollout waits.
+
+    The reconcile handler raises kopf.TemporaryError to look again after a delay;
+    kopf logs each one at ERROR, which would flood the error logs during every
+    rollout. Real failures are logged and posted as Warning events anyway.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if (
+            record.levelno == logging.ERROR
+            and "failed temporarily" in record.getMessage()
+        ):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def configure_logging(level: str) -> None:
     """JSON lines for kopf's logs and ours alike."""
     kopf.configure(log_format=kopf.LogFormat.JSON)
     logging.getLogger().setLevel(level)
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(PollingIsNotAnError())
     structlog.configure(
         processors=[
             structlog.processors.add_log_level,

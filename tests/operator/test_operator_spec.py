@@ -167,3 +167,18 @@ def test_main_runs_kopf_standalone_on_the_configured_namespace(
     assert (call["standalone"], call["clusterwide"]) == (True, False)
     assert call["liveness_endpoint"] == "http://0.0.0.0:8080/healthz"
     assert call["memo"].services.config.namespace == "attendance"
+
+
+def test_polling_retries_are_logged_at_info_not_error() -> None:
+    import logging
+
+    from mlmodel_operator.__main__ import PollingIsNotAnError
+
+    def record(level: int, message: str) -> logging.LogRecord:
+        return logging.LogRecord("kopf.objects", level, "", 0, message, None, None)
+
+    polling = record(logging.ERROR, "Handler 'reconcile' failed temporarily: 1/2 pods")
+    failure = record(logging.ERROR, "Handler 'reconcile' failed with an exception")
+
+    assert PollingIsNotAnError().filter(polling) and polling.levelname == "INFO"
+    assert PollingIsNotAnError().filter(failure) and failure.levelname == "ERROR"
