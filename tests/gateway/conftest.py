@@ -2,16 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-import io
 from collections.abc import Callable, Iterator
 
-import numpy as np
 import pytest
 from attendance_ml.gateway.app import create_app
 from flask import Flask
-from gateway_stubs import StubServer
-from PIL import Image
+from gateway_stubs import StubServer, encoded_image
 
 
 @pytest.fixture
@@ -45,15 +41,6 @@ def make_gateway(gateway_env: dict[str, str]) -> Callable[..., Flask]:
 @pytest.fixture
 def client(make_gateway):
     return make_gateway().test_client()
-
-
-def encoded_image(image_format: str = "PNG", width: int = 64, height: int = 48) -> str:
-    """A small real image (a grey gradient) as plain base64."""
-    ramp = np.linspace(0, 255, width, dtype=np.uint8)
-    pixels = np.stack([np.tile(ramp, (height, 1))] * 3, axis=-1)
-    buffer = io.BytesIO()
-    Image.fromarray(pixels).save(buffer, format=image_format)
-    return base64.b64encode(buffer.getvalue()).decode()
 
 
 @pytest.fixture

@@ -6,15 +6,19 @@ record what they received so tests can check what the gateway forwarded.
 
 from __future__ import annotations
 
+import base64
+import io
 import threading
 import time
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from attendance_ml.core.errors import UnknownStudent, register_error_handlers
 from attendance_ml.core.imaging import json_body
 from attendance_ml.core.logs import install_request_logging
 from flask import Flask, Response, g, jsonify, request
+from PIL import Image
 from werkzeug.serving import make_server
 
 
@@ -183,3 +187,12 @@ class StubServer:
 
     def paths(self) -> list[str]:
         return [item.path for item in self.received]
+
+
+def encoded_image(image_format: str = "PNG", width: int = 64, height: int = 48) -> str:
+    """A small real image (a grey gradient) as plain base64."""
+    ramp = np.linspace(0, 255, width, dtype=np.uint8)
+    pixels = np.stack([np.tile(ramp, (height, 1))] * 3, axis=-1)
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format=image_format)
+    return base64.b64encode(buffer.getvalue()).decode()

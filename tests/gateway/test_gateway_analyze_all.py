@@ -6,7 +6,7 @@ import base64
 import io
 import time
 
-from conftest import encoded_image
+from gateway_stubs import encoded_image
 
 PART_PATHS = {
     "face": "/api/face/verify",
