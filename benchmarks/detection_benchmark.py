@@ -29,6 +29,7 @@ from attendance_ml.detection.idcard import IdCardPipeline
 from attendance_ml.detection.nanodet import NanoDetDetector
 from attendance_ml.detection.ocr import TextReader
 from attendance_ml.detection.settings import DEFAULT_MODELS_DIR, DetectionSettings
+from attendance_ml.detection.tiling import TiledDetector
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULTS = DetectionSettings.from_env({})
@@ -95,6 +96,9 @@ def phone_table(data: Path, repeats: int) -> None:
             DEFAULT_MODELS_DIR / "centernet-mobilenetv3.onnx", info
         )
     }
+    detectors["CenterNet, 2x2 tiles (PHONE_TILES=2)"] = TiledDetector(
+        detectors["CenterNet (kept)"], 2
+    )
     nanodet = ROOT / ".venv-convert" / "out" / "nanodet-m.onnx"
     if nanodet.is_file():
         detectors["NanoDet-m"] = NanoDetDetector(nanodet, info)
@@ -228,11 +232,14 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "data")
     parser.add_argument("--repeats", type=int, default=2, help="timed passes per set")
+    parser.add_argument("--only", choices=("phone", "idcard"), help="one table only")
     args = parser.parse_args()
     if not args.data.is_dir():
         parser.error(f"no shared photo set at {args.data}")
-    phone_table(args.data, args.repeats)
-    idcard_table(args.data, args.repeats)
+    if args.only in (None, "phone"):
+        phone_table(args.data, args.repeats)
+    if args.only in (None, "idcard"):
+        idcard_table(args.data, args.repeats)
     return 0
 
 

@@ -117,6 +117,7 @@ def test_model_over_http_is_downloaded_and_checked(tmp_path):
         (PREFIX + "FORMAT", "keras"),
         (PREFIX + "SETTINGS", "[1, 2]"),
         ("ATTENDANCE_DETECTION_ALLOWED_LABELS", "laptop,book"),
+        ("ATTENDANCE_DETECTION_PHONE_TILES", "5"),
     ],
 )
 def test_unusable_settings_are_refused_at_start(name, value):

@@ -25,6 +25,7 @@ from attendance_ml.detection.idcard import IdCardPipeline
 from attendance_ml.detection.model_source import local_model_file
 from attendance_ml.detection.nanodet import NanoDetDetector
 from attendance_ml.detection.settings import DetectionSettings, ModelSpec
+from attendance_ml.detection.tiling import TiledDetector
 
 log = structlog.get_logger("attendance_ml.detection.models")
 MANIFEST = "manifest.json"
@@ -67,12 +68,15 @@ class DetectionModels:
     @classmethod
     def load(cls, settings: DetectionSettings) -> DetectionModels:
         faces = RetinaFaceDetector(threads=settings.threads)
+        phone = load_slot(
+            settings.phone_model,
+            settings,
+            lambda: builtin_phone_detector(settings.models_dir, settings.threads),
+        )
+        if settings.phone_tiles > 1:
+            phone.backend = TiledDetector(phone.backend, settings.phone_tiles)
         return cls(
-            phone=load_slot(
-                settings.phone_model,
-                settings,
-                lambda: builtin_phone_detector(settings.models_dir, settings.threads),
-            ),
+            phone=phone,
             idcard=load_slot(
                 settings.idcard_model,
                 settings,

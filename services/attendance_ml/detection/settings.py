@@ -84,6 +84,8 @@ class DetectionSettings:
     review_mode: which analysed images are kept for review: off, positives, all.
     review_max_age_hours, review_max_bytes: retention of kept images.
     threads: onnxruntime threads per model.
+    phone_tiles: 1 runs the phone detector on the whole frame; N > 1 adds an N x N
+        grid of overlapping tiles (small, far phones; N*N + 1 runs per frame).
     """
 
     core: CoreSettings
@@ -100,6 +102,7 @@ class DetectionSettings:
     review_max_age_hours: float
     review_max_bytes: int
     threads: int
+    phone_tiles: int
 
     @property
     def review_dir(self) -> Path:
@@ -131,6 +134,7 @@ class DetectionSettings:
             review_max_age_hours=env.get("REVIEW_MAX_AGE_HOURS", 72.0),
             review_max_bytes=env.get("REVIEW_MAX_MB", 500) * 1024 * 1024,
             threads=env.get("THREADS", 2),
+            phone_tiles=env.get("PHONE_TILES", 1),
         )
         settings.validate()
         return settings
@@ -146,5 +150,7 @@ class DetectionSettings:
             raise SettingError(f"REVIEW_MODE must be one of {', '.join(REVIEW_MODES)}")
         if self.review_max_age_hours <= 0 or self.review_max_bytes <= 0:
             raise SettingError("review retention limits must be positive")
+        if not 1 <= self.phone_tiles <= 4:
+            raise SettingError("PHONE_TILES must be from 1 to 4")
         if not set(self.phone_labels) <= set(self.allowed_labels):
             raise SettingError("PHONE_LABELS must be within ALLOWED_LABELS")
