@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import psycopg
 import pytest
@@ -141,3 +142,26 @@ def _listener_pids(database_url: str) -> list[int]:
             "query = 'SELECT 1' AND application_name = 'attendance-face')"
         ).fetchall()
     return [row[0] for row in rows]
+
+
+def test_replica_started_while_the_database_is_down_catches_up_when_it_returns(
+    database_url, open_gallery, postgres_cluster
+):
+    writer = open_gallery(database_url)
+    writer.add_embeddings("gina", vectors(2, seed=7))
+    postgres_cluster.stop("fast")
+    try:
+        gallery, holder = open_gallery(database_url), IndexHolder()
+        gallery.follow_changes(holder)
+        time.sleep(0.5)
+
+        assert gallery.ping() is False
+        assert holder.rows_of("gina") == 0
+        with pytest.raises(StorageUnavailable):
+            gallery.check_current()
+    finally:
+        postgres_cluster.start()
+
+    assert gallery._follower.wait_current(10)
+    assert holder.rows_of("gina") == 2
+    assert gallery.ping() is True

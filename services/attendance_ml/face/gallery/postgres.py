@@ -54,7 +54,7 @@ MIGRATIONS = (
         vector bytea NOT NULL,
         created_at timestamptz NOT NULL DEFAULT now()
     );
-    CREATE INDEX embeddings_by_student ON embeddings(student_id);
+    CREATE INDEX embeddings_by_student ON embeddings(student_id, model);
     CREATE INDEX embeddings_by_model ON embeddings(model, id);
     """,
 )
@@ -204,12 +204,14 @@ class PostgresGallery(FaceGallery):
             )
 
     def ping(self) -> bool:
+        if self._follower is not None and not self._follower.current:
+            return False
         try:
             with self._pool.connection() as db:
                 db.execute("SELECT 1")
         except (StorageUnavailable, psycopg.Error):
             return False
-        return self._follower is None or self._follower.current
+        return True
 
     def close(self) -> None:
         if self._follower is not None:
