@@ -9,8 +9,6 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from attendance_ml.core.errors import (
     CorruptImage,
     ImageTooLarge,
@@ -24,6 +22,7 @@ from attendance_ml.core.imaging import (
     decode_image,
     sniff_format,
 )
+from PIL import Image
 
 LIMITS = ImageLimits(max_bytes=2_000_000, max_pixels=4_000_000)
 

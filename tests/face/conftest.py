@@ -6,9 +6,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests_face_support import GRACE_HOPPER, face_environ, load_rgb
-
 from attendance_ml.face.app import create_app
+from tests_face_support import GRACE_HOPPER, face_environ, load_rgb
 
 
 @pytest.fixture(scope="module")

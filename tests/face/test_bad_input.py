@@ -8,7 +8,6 @@ import io
 import numpy as np
 import pytest
 from PIL import Image
-
 from tests_face_support import b64_array, tiny_png_claiming
 
 
@@ -28,10 +27,16 @@ def error_body(response) -> dict:
         ({"image": "http://127.0.0.1:1/face.jpg"}, 400, "invalid_base64"),
         ({"image": 12345}, 400, "invalid_base64"),
         ({}, 400, "missing_image"),
-        ({"image": base64.b64encode(b"hello, not an image" * 5).decode()}, 415,
-         "unsupported_format"),
-        ({"image": base64.b64encode(tiny_png_claiming(40_000, 40_000)).decode()},
-         413, "image_too_large"),
+        (
+            {"image": base64.b64encode(b"hello, not an image" * 5).decode()},
+            415,
+            "unsupported_format",
+        ),
+        (
+            {"image": base64.b64encode(tiny_png_claiming(40_000, 40_000)).decode()},
+            413,
+            "image_too_large",
+        ),
     ],
 )
 def test_verify_rejects_bad_images_with_stable_codes(client, payload, status, code):
@@ -163,7 +168,8 @@ def test_transparent_png_is_analysed(client, hopper):
     rgba[:40, :, 3] = 0
 
     response = client.post(
-        "/api/face/analyze", json={"image": "data:image/png;base64," + b64_array(rgba, "PNG")}
+        "/api/face/analyze",
+        json={"image": "data:image/png;base64," + b64_array(rgba, "PNG")},
     )
 
     assert response.status_code == 200
@@ -192,7 +198,8 @@ def test_rotated_phone_photo_is_turned_upright(client, hopper):
     sideways.save(buffer, format="JPEG", exif=exif)
 
     response = client.post(
-        "/api/face/analyze", json={"image": base64.b64encode(buffer.getvalue()).decode()}
+        "/api/face/analyze",
+        json={"image": base64.b64encode(buffer.getvalue()).decode()},
     )
 
     body = response.get_json()

@@ -6,7 +6,6 @@ import sqlite3
 
 import numpy as np
 import pytest
-
 from attendance_ml.core.errors import StorageUnavailable, UnknownStudent
 from attendance_ml.face.gallery.sqlite import SQLiteGallery
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 
 import numpy as np
-
 from attendance_ml.face.index import EmbeddingIndex
 
 

@@ -6,9 +6,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 import pytest
-from tests_face_support import b64_array, b64_file, face_environ, load_rgb
-
 from attendance_ml.face.app import create_app
+from tests_face_support import b64_array, b64_file, face_environ, load_rgb
 
 pytestmark = pytest.mark.data
 
@@ -89,9 +88,7 @@ def test_photo_of_a_wall_never_matches(enrolled_client):
     assert response.get_json()["code"] == "no_face"
 
 
-def test_same_face_under_another_student_is_refused_unless_forced(
-    enrolled_client, lfw
-):
+def test_same_face_under_another_student_is_refused_unless_forced(enrolled_client, lfw):
     photo = lfw["Angelina_Jolie"][4]
     refused = register(enrolled_client, "impostor-1", [photo])
     forced = register(enrolled_client, "impostor-1", [photo], force=True)
@@ -111,7 +108,10 @@ def test_photos_of_two_people_in_one_enrolment_are_refused(enrolled_client, lfw)
     )
 
     assert response.status_code in (409, 422)
-    assert response.get_json()["code"] in ("inconsistent_faces", "face_already_enrolled")
+    assert response.get_json()["code"] in (
+        "inconsistent_faces",
+        "face_already_enrolled",
+    )
     assert enrolled_client.get("/api/face/students/mixed").status_code == 404
 
 

@@ -43,7 +43,7 @@ class DetectedFace:
         return max(self.width, 0.0) * max(self.height, 0.0)
 
     def box_ints(self) -> list[int]:
-        return [int(round(value)) for value in self.box]
+        return [round(value) for value in self.box]
 
 
 def onnx_session(model: bytes | str, threads: int) -> ort.InferenceSession:

@@ -32,10 +32,7 @@ def health_blueprint(
     @blueprint.get("/health")
     def health():
         ready, checks = readiness()
-        if ready:
-            status = "ok"
-        else:
-            status = "error" if host.error else "loading"
+        status = "ok" if ready else ("error" if host.error else "loading")
         body = {"status": status, "service": service, "checks": checks}
         body.update(host.describe())
         return jsonify(body), 200 if ready else 503

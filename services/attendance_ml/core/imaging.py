@@ -51,7 +51,7 @@ class ImageLimits:
 
 
 def sniff_format(data: bytes) -> str | None:
-    """Name the image format from its leading bytes, or None if it is not one we take."""
+    """Name the image format from its leading bytes; None if we do not take it."""
     if data.startswith(b"\xff\xd8\xff"):
         return "JPEG"
     if data.startswith(b"\x89PNG\r\n\x1a\n"):
@@ -64,7 +64,7 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def decode_base64_field(text: Any, limits: ImageLimits) -> bytes:
-    """Turn the JSON image field into bytes; accepts a data: URL prefix and line breaks."""
+    """The JSON image field as bytes (a data: URL prefix and line breaks allowed)."""
     if not isinstance(text, str):
         raise InvalidBase64("The image field must be a base64 string.")
     text = text.strip()

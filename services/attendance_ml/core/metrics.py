@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from flask import Flask, current_app
+from flask import Flask, current_app, has_app_context
 from prometheus_client import (
     CollectorRegistry,
     Counter,
@@ -101,7 +101,9 @@ def install_metrics(app: Flask, service: str) -> ServiceMetrics:
 @contextmanager
 def timed_inference(model: ModelInfo) -> Iterator[None]:
     """Time a model call into the current app's inference histogram."""
-    metrics: ServiceMetrics | None = current_app.extensions.get("attendance_metrics")
+    metrics: ServiceMetrics | None = None
+    if has_app_context():
+        metrics = current_app.extensions.get("attendance_metrics")
     if metrics is None:
         yield
         return

@@ -58,7 +58,9 @@ class ModelHost(Generic[B]):
             self._error = f"{type(error).__name__}: {error}"
             log.exception("model_load_failed")
             if self._metrics:
-                self._metrics.model_load_failures.labels(self._metrics.service, "all").inc()
+                self._metrics.model_load_failures.labels(
+                    self._metrics.service, "all"
+                ).inc()
                 self._metrics.ready.labels(self._metrics.service).set(0)
             self._loaded_event.set()
             return
@@ -108,5 +110,7 @@ class ModelHost(Generic[B]):
             "ready": bundle is not None,
             "error": self._error,
             "loadSeconds": self.load_seconds,
-            "models": [info.as_dict() for info in bundle.model_infos()] if bundle else [],
+            "models": [info.as_dict() for info in bundle.model_infos()]
+            if bundle
+            else [],
         }

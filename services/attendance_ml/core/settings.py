@@ -45,7 +45,9 @@ class EnvReader:
         try:
             return convert(value)
         except (TypeError, ValueError) as error:
-            raise SettingError(f"{self.service_prefix}{name}={value!r}: {error}") from error
+            raise SettingError(
+                f"{self.service_prefix}{name}={value!r}: {error}"
+            ) from error
 
     def flag(self, name: str, default: bool) -> bool:
         value = self.raw(name)

@@ -53,7 +53,7 @@ class Challenge:
 
 @dataclass(frozen=True)
 class FrameReading:
-    """What one frame showed: yaw and eye openness of the subject, if a face was seen."""
+    """What one frame showed: the subject's yaw and eye openness, if a face was seen."""
 
     has_face: bool
     same_person: bool = True

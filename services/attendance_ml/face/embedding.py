@@ -72,7 +72,9 @@ class DlibFaceEmbedder:
         rectangle = dlib.rectangle(x1, y1, x2, y2)
         with self._lock:
             shape = self._shape_predictor(image, rectangle)
-            chip = dlib.get_face_chip(image, shape, size=CHIP_SIZE, padding=CHIP_PADDING)
+            chip = dlib.get_face_chip(
+                image, shape, size=CHIP_SIZE, padding=CHIP_PADDING
+            )
 
         chip = np.asarray(chip, dtype=np.uint8)
         grey = cv2.cvtColor(chip, cv2.COLOR_RGB2GRAY)

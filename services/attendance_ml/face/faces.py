@@ -94,7 +94,9 @@ def verification_subject(
             "may face the camera.",
             faceCount=len(usable),
         )
-    return _aligned_subject(models, image, usable[0], len(faces), settings, strict=False)
+    return _aligned_subject(
+        models, image, usable[0], len(faces), settings, strict=False
+    )
 
 
 def _aligned_subject(

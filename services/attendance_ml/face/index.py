@@ -115,12 +115,14 @@ class EmbeddingIndex:
         return Match(
             student_id=snap.names[best_code],
             distance=float(distances[best_row]),
-            runner_up_id=snap.names[codes[runner_row]] if np.isfinite(runner_up) else None,
+            runner_up_id=snap.names[codes[runner_row]]
+            if np.isfinite(runner_up)
+            else None,
             runner_up_distance=float(runner_up),
         )
 
     def distance_to(self, student_id: str, vector: np.ndarray) -> float | None:
-        """Smallest distance from ``vector`` to one student's vectors (None if absent)."""
+        """Smallest distance from ``vector`` to a student's vectors (None if absent)."""
         snap = self._snapshot
         code = snap.code_of.get(student_id)
         if code is None:

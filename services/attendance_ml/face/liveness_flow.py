@@ -64,7 +64,7 @@ def answer_challenge(
 
 
 def _same_person(vector, earlier, service, challenge, settings) -> bool:
-    threshold = settings.match_threshold
+    threshold = settings.verify_threshold
     if earlier and np.linalg.norm(vector - earlier[0]) > threshold:
         return False
     if challenge.student_id is not None:

@@ -27,7 +27,7 @@ SPOOF_AT_SIDES = 3
 
 @dataclass(frozen=True)
 class PassiveLivenessResult:
-    """score: 0-1, lower = more like a presentation attack; decision: spoof or uncertain."""
+    """score: 0-1, lower = more like an attack; decision: spoof or uncertain."""
 
     score: float
     decision: str
@@ -73,7 +73,11 @@ def bracketing_edge_sides(image: np.ndarray, face: DetectedFace) -> int:
     edges = cv2.Canny(grey, 50, 150)
     min_length = int(1.2 * min(face_w, face_h) * scale)
     lines = cv2.HoughLinesP(
-        edges, 1, np.pi / 180, threshold=60, minLineLength=max(min_length, 20),
+        edges,
+        1,
+        np.pi / 180,
+        threshold=60,
+        minLineLength=max(min_length, 20),
         maxLineGap=8,
     )
     if lines is None:

@@ -33,6 +33,10 @@ from attendance_ml.face.settings import FaceSettings
 
 log = structlog.get_logger("attendance_ml.face")
 
+# Photos in one enrolment may differ by this much beyond the verify threshold
+# (pose, lighting) and still be taken for one person.
+SAME_PERSON_SLACK = 0.1
+
 
 class InconsistentFaces(ServiceError):
     status, code = 422, "inconsistent_faces"
@@ -55,7 +59,7 @@ class VerifyResult:
 
     @property
     def confidence(self) -> float:
-        """1 - distance, clipped to 0-1: 0.5 at the default threshold of 0.5."""
+        """1 - distance, clipped to 0-1 (0.4 at the 1:1 threshold 0.6)."""
         if self.distance is None or not np.isfinite(self.distance):
             return 0.0
         return float(np.clip(1.0 - self.distance, 0.0, 1.0))
@@ -137,7 +141,7 @@ class FaceRecognizer:
             change(self.index)
 
     def _identification(self, match: Match, subject: Subject) -> VerifyResult:
-        threshold = self.settings.match_threshold
+        threshold = self.settings.identify_threshold
         found = match.student_id is not None and match.distance <= threshold
         margin = match.margin if found else None
         return VerifyResult(
@@ -155,7 +159,7 @@ class FaceRecognizer:
     def _one_to_one(
         self, student_id: str, vector: np.ndarray, match: Match, subject: Subject
     ) -> VerifyResult:
-        threshold = self.settings.match_threshold
+        threshold = self.settings.verify_threshold
         distance = self.index.distance_to(student_id, vector)
         assert distance is not None
         nearest_is_claimed = match.student_id == student_id
@@ -185,7 +189,7 @@ class FaceRecognizer:
 
     def _check_same_person(self, student_id: str, vectors: np.ndarray) -> None:
         """Refuse a batch whose photos, or whose enrolled photos, are not one person."""
-        limit = self.settings.match_threshold * 1.3
+        limit = self.settings.verify_threshold + SAME_PERSON_SLACK
         if len(vectors) > 1:
             gaps = np.linalg.norm(vectors[:, None, :] - vectors[None, :, :], axis=2)
             if gaps.max() > limit:
@@ -201,7 +205,7 @@ class FaceRecognizer:
     def _refuse_faces_of_others(self, student_id: str, vectors: np.ndarray) -> None:
         for vector in vectors:
             match = self.index.search(vector, exclude=student_id)
-            if match.student_id and match.distance <= self.settings.match_threshold:
+            if match.student_id and match.distance <= self.settings.identify_threshold:
                 raise FaceAlreadyEnrolled(
                     existingStudentId=match.student_id,
                     distance=round(match.distance, 4),

@@ -35,7 +35,14 @@ def flag(body: dict[str, Any], name: str) -> bool:
     value = body.get(name, False)
     if isinstance(value, bool):
         return value
-    if isinstance(value, str) and value.lower() in ("true", "1", "yes", "false", "0", "no"):
+    if isinstance(value, str) and value.lower() in (
+        "true",
+        "1",
+        "yes",
+        "false",
+        "0",
+        "no",
+    ):
         return value.lower() in ("true", "1", "yes")
     raise InvalidRequest(f"{name} must be true or false.")
 

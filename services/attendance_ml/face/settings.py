@@ -15,8 +15,12 @@ SERVICE = "face"
 class FaceSettings:
     """Tunable behaviour of the face service.
 
-    match_threshold: largest Euclidean distance between dlib descriptors accepted as
-        the same person; lower rejects more look-alikes (and more genuine matches).
+    verify_threshold: largest Euclidean distance between dlib descriptors accepted
+        as the claimed student in a 1:1 verification (dlib's documented 0.6).
+    identify_threshold: the same for open-set 1:N identification and for the
+        duplicate-enrolment check. Stricter, because the chance that some enrolled
+        look-alike falls under the threshold grows with the gallery; lower rejects
+        more look-alikes (and more genuine matches).
     review_margin: a match whose runner-up student is less than this much farther
         away is flagged for review.
     min_face_size: shorter side of the face box, in pixels of the upright image,
@@ -32,7 +36,8 @@ class FaceSettings:
     core: CoreSettings
     database_path: Path
     database_url: str | None
-    match_threshold: float
+    verify_threshold: float
+    identify_threshold: float
     review_margin: float
     min_face_size: int
     min_enrol_face_size: int
@@ -51,10 +56,13 @@ class FaceSettings:
         settings = cls(
             core=core,
             database_path=Path(
-                env.get("DATABASE_PATH", str(core.data_dir / "face" / "gallery.sqlite3"))
+                env.get(
+                    "DATABASE_PATH", str(core.data_dir / "face" / "gallery.sqlite3")
+                )
             ).expanduser(),
             database_url=env.raw("DATABASE_URL"),
-            match_threshold=env.get("MATCH_THRESHOLD", 0.5),
+            verify_threshold=env.get("VERIFY_THRESHOLD", 0.6),
+            identify_threshold=env.get("IDENTIFY_THRESHOLD", 0.5),
             review_margin=env.get("REVIEW_MARGIN", 0.06),
             min_face_size=env.get("MIN_FACE_SIZE", 40),
             min_enrol_face_size=env.get("MIN_ENROL_FACE_SIZE", 64),
@@ -66,8 +74,9 @@ class FaceSettings:
             challenge_ttl_seconds=env.get("CHALLENGE_TTL_SECONDS", 120),
             challenge_actions=env.get("CHALLENGE_ACTIONS", 2),
         )
-        if not 0.0 < settings.match_threshold < 2.0:
-            raise SettingError("ATTENDANCE_FACE_MATCH_THRESHOLD must be in (0, 2)")
+        for name in ("verify_threshold", "identify_threshold"):
+            if not 0.0 < getattr(settings, name) < 2.0:
+                raise SettingError(f"ATTENDANCE_FACE_{name.upper()} must be in (0, 2)")
         if settings.max_images_per_request < 1:
             raise SettingError("ATTENDANCE_FACE_MAX_IMAGES_PER_REQUEST must be >= 1")
         return settings

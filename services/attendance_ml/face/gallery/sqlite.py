@@ -69,7 +69,10 @@ class SQLiteGallery(FaceGallery):
                     "CREATE TABLE IF NOT EXISTS schema_migrations "
                     "(version INTEGER PRIMARY KEY, applied_at TEXT NOT NULL)"
                 )
-                applied = {row[0] for row in db.execute("SELECT version FROM schema_migrations")}
+                applied = {
+                    row[0]
+                    for row in db.execute("SELECT version FROM schema_migrations")
+                }
                 for version, script in enumerate(MIGRATIONS, start=1):
                     if version in applied:
                         continue
@@ -140,7 +143,8 @@ class SQLiteGallery(FaceGallery):
             ids = [
                 row[0]
                 for row in db.execute(
-                    "SELECT student_id FROM students ORDER BY student_id LIMIT ? OFFSET ?",
+                    "SELECT student_id FROM students ORDER BY student_id "
+                    "LIMIT ? OFFSET ?",
                     (limit, offset),
                 )
             ]
@@ -204,7 +208,7 @@ class SQLiteGallery(FaceGallery):
 
 
 class _Transaction:
-    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on any error (then 503 for SQLite errors)."""
+    """BEGIN IMMEDIATE ... COMMIT, or ROLLBACK on error (503 for SQLite errors)."""
 
     def __init__(self, connection: sqlite3.Connection) -> None:
         self.connection = connection
