@@ -16,10 +16,12 @@ help: ## List the targets with their one-line help
 system-deps: ## Install the Debian packages the build needs (OpenBLAS for dlib, cmake)
 	@bash scripts/install-system-deps.sh
 
-REQUIREMENTS := $(filter-out %.no-deps.txt,$(wildcard requirements/*.txt))
+# requirements/<area>.txt: installed with dependencies; <area>.no-deps.txt: without;
+# <area>.optional.txt: only by that area's own install target (heavy or AGPL extras).
+REQUIREMENTS := $(filter-out %.no-deps.txt %.optional.txt,$(wildcard requirements/*.txt))
 NO_DEPS_REQUIREMENTS := $(wildcard requirements/*.no-deps.txt)
 
-$(STAMP): pyproject.toml $(wildcard requirements/*.txt)
+$(STAMP): pyproject.toml $(REQUIREMENTS) $(NO_DEPS_REQUIREMENTS)
 	@$(MAKE) --no-print-directory system-deps
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
