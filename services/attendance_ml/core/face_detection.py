@@ -46,13 +46,29 @@ class DetectedFace:
         return [round(value) for value in self.box]
 
 
+def onnx_providers() -> list[str]:
+    """Execution providers from ``ATTENDANCE_ONNX_PROVIDERS`` that this build has.
+
+    The GPU images set ``CUDAExecutionProvider,CPUExecutionProvider``; providers the
+    installed onnxruntime lacks are skipped, so the CPU is always the last resort.
+    """
+    wanted = os.environ.get("ATTENDANCE_ONNX_PROVIDERS", "CPUExecutionProvider")
+    available = set(ort.get_available_providers())
+    chosen = [name.strip() for name in wanted.split(",") if name.strip() in available]
+    return (
+        chosen
+        if "CPUExecutionProvider" in chosen
+        else [*chosen, "CPUExecutionProvider"]
+    )
+
+
 def onnx_session(model: bytes | str, threads: int) -> ort.InferenceSession:
-    """An onnxruntime CPU session with a bounded thread pool."""
+    """An onnxruntime session with a bounded CPU thread pool."""
     options = ort.SessionOptions()
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
-    return ort.InferenceSession(model, options, providers=["CPUExecutionProvider"])
+    return ort.InferenceSession(model, options, providers=onnx_providers())
 
 
 class RetinaFaceDetector:
