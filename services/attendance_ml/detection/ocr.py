@@ -6,6 +6,7 @@ import importlib.metadata
 import logging
 import threading
 
+import cv2
 import numpy as np
 
 # A line counts as card print when the recogniser is this sure of it (0-1) and it
@@ -33,8 +34,6 @@ class TextReader:
 
     def text_lines(self, crop: np.ndarray) -> list[str]:
         """Confident lines of text in an RGB uint8 crop, top to bottom."""
-        import cv2
-
         scale = min(1.0, self.max_side / max(crop.shape[:2]))
         if scale < 1.0:
             crop = cv2.resize(
