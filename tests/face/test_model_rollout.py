@@ -5,10 +5,9 @@ from __future__ import annotations
 import hashlib
 
 import pytest
+from attendance_ml.face.app import create_app
 from retinaface.weights import WEIGHTS
 from tests_face_support import b64_array, face_environ
-
-from attendance_ml.face.app import create_app
 
 
 @pytest.fixture()
@@ -50,7 +49,9 @@ def test_rolled_out_detector_is_loaded_and_reported(tmp_path, detector_file, hop
     app.extensions["face_service"].recognizer.gallery.close()
 
 
-def test_checksum_mismatch_leaves_the_service_not_ready(tmp_path, detector_file, hopper):
+def test_checksum_mismatch_leaves_the_service_not_ready(
+    tmp_path, detector_file, hopper
+):
     environ = face_environ(
         tmp_path,
         ATTENDANCE_FACE_MODEL_FACE_DETECTOR_URI=detector_file.as_uri(),
