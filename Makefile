@@ -55,6 +55,10 @@ format: install ## Reformat the code with ruff
 bench-face: install ## Benchmark the face service against face_recognition (prints a table)
 	$(BIN)/python benchmarks/face_benchmark.py
 
+.PHONY: bench-liveness
+bench-liveness: install ## Benchmark passive and active liveness on ../shared/data (prints tables)
+	$(BIN)/python benchmarks/liveness_benchmark.py
+
 .PHONY: clean
 clean: ## Remove the virtual environment and caches (keeps data/)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
