@@ -299,6 +299,13 @@ def runtimes(settings: SentimentSettings, runs: int) -> None:
     )
 
 
+def _sentiment_variables() -> dict[str, str]:
+    """The caller's ATTENDANCE_SENTIMENT_* settings (e.g. DETECTOR_THREADS)."""
+    return {
+        k: v for k, v in os.environ.items() if k.startswith("ATTENDANCE_SENTIMENT_")
+    }
+
+
 SECTIONS = ("latency", "accuracy", "runtime", "fer")
 
 
@@ -311,7 +318,9 @@ def main() -> None:
     args = parser.parse_args()
     sections = args.only or SECTIONS
 
-    settings = SentimentSettings.from_env({"ATTENDANCE_LOG_LEVEL": "WARNING"})
+    settings = SentimentSettings.from_env(
+        {"ATTENDANCE_LOG_LEVEL": "WARNING"} | _sentiment_variables()
+    )
     models = SentimentModels.load(settings)
     models.warm_up()
     print("# Sentiment service benchmark")

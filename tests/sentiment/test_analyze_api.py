@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 from concurrent.futures import ThreadPoolExecutor
 from unittest.mock import ANY
 
 import cv2
 import numpy as np
 import pytest
-from sentiment_support import file_data_url, load_rgb, png_b64
+from sentiment_support import GRACE_HOPPER, file_data_url, load_rgb, png_b64
 
 EMOTIONS = ["angry", "disgusted", "fearful", "happy", "sad", "surprised", "neutral"]
 MODELS = [
@@ -114,6 +115,15 @@ def test_positions_are_in_pixels_of_the_image_as_sent(client, hopper):
     shrunk = analyze(client, png_b64(small)).get_json()["results"][0]["position"]
 
     assert np.allclose(np.array(shrunk) * 4, full, atol=12)
+
+
+def test_plain_base64_of_a_jpeg_file_is_accepted(client):
+    image = base64.b64encode(GRACE_HOPPER.read_bytes()).decode()
+
+    response = analyze(client, image)
+
+    assert response.status_code == 200
+    assert response.get_json()["faceCount"] == 1
 
 
 def test_greyscale_image_is_analyzed(client, hopper):

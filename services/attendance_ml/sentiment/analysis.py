@@ -68,6 +68,7 @@ class SentimentModels:
             RetinaFaceDetector(
                 max_side=settings.detector_max_side,
                 score_threshold=settings.detector_score_threshold,
+                threads=settings.detector_threads or None,
             ),
             FaceLandmarker(threads=settings.landmark_threads),
             load_emotion_model(
