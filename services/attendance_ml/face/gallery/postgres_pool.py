@@ -22,9 +22,11 @@ from attendance_ml.core.errors import StorageUnavailable
 
 log = structlog.get_logger("attendance_ml.face.gallery")
 
-# libpq settings: give up connecting after 3 s; notice a silent peer within ~10 s.
+# libpq settings: give up connecting after 3 s; drop a silent peer within ~10 s
+# (keepalives while idle, tcp_user_timeout while a query waits for an answer).
 CONNECT_OPTIONS = {
     "connect_timeout": 3,
+    "tcp_user_timeout": 10_000,
     "keepalives": 1,
     "keepalives_idle": 5,
     "keepalives_interval": 2,
