@@ -111,4 +111,4 @@ def test_migrations_are_recorded_once(tmp_path):
     with sqlite3.connect(path) as db:
         versions = db.execute("SELECT version FROM schema_migrations").fetchall()
 
-    assert versions == [(1,)]
+    assert versions == [(1,), (2,)]

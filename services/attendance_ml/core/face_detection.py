@@ -68,6 +68,8 @@ def onnx_session(model: bytes | str, threads: int) -> ort.InferenceSession:
     options.intra_op_num_threads = threads
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
+    # Idle threads spinning for work cost a shared 2-core machine more than they save.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(model, options, providers=onnx_providers())
 
 

@@ -171,12 +171,15 @@ def list_students():
     service = _service()
     limit = _int_arg("limit", 100, 1, 1000)
     offset = _int_arg("offset", 0, 0, 10**9)
-    records, total = service.recognizer.gallery.list_students(limit, offset)
+    gallery = service.recognizer.gallery
+    records, total = gallery.list_students(limit, offset)
     return jsonify(
         {
             "success": True,
             "message": f"{total} student(s) enrolled.",
             "total": total,
+            "embeddingModel": gallery.model_key,
+            "embeddingsOfOtherModels": gallery.count_other_model_embeddings(),
             "limit": limit,
             "offset": offset,
             "students": [record.as_dict() for record in records],

@@ -37,6 +37,10 @@ MIGRATIONS = (
     CREATE INDEX embeddings_by_student ON embeddings(student_id);
     CREATE INDEX embeddings_by_model ON embeddings(model);
     """,
+    # Counting one student's vectors of one model must not scan the whole table.
+    """
+    CREATE INDEX embeddings_by_student_model ON embeddings(student_id, model);
+    """,
 )
 
 
