@@ -184,7 +184,7 @@ def idcard_table(data: Path, repeats: int) -> None:
     predicted = [bool(items) for items in found]
     on_card = sum(
         1
-        for path, items in zip(positives, found, strict=True)
+        for path, items in zip(positives, found[: len(positives)], strict=True)
         if any(inside(item.box, card_box(path)) for item in items)
     )
     timing = latency_ms(

@@ -25,11 +25,11 @@ class TextReader:
     def __init__(self, max_side: int = 480) -> None:
         from rapidocr import RapidOCR
 
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         self.max_side = max_side
         self.version = importlib.metadata.version("rapidocr")
         self._engine = RapidOCR()
-        logging.getLogger("RapidOCR").setLevel(logging.WARNING)
+        logging.getLogger("RapidOCR").setLevel(logging.ERROR)
         self._lock = threading.Lock()
 
     def text_lines(self, crop: np.ndarray) -> list[str]:
