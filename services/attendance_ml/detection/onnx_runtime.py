@@ -9,6 +9,8 @@ from pathlib import Path
 import numpy as np
 import onnxruntime as ort
 
+from attendance_ml.core.face_detection import onnx_session
+
 
 def sha256_of(path: Path) -> str:
     """Hex SHA-256 of a file, read in 1 MiB chunks."""
@@ -20,23 +22,16 @@ def sha256_of(path: Path) -> str:
 
 
 class LockedSession:
-    """An onnxruntime CPU session whose ``run`` is serialised by a lock.
+    """An onnxruntime session whose ``run`` is serialised by a lock.
 
     onnxruntime allows concurrent runs, but on a 2-core pod they only fight over the
     same cores; one run at a time keeps latency predictable.
     """
 
     def __init__(self, path: Path, threads: int) -> None:
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        # Idle worker threads sleep instead of spinning: the pod also runs RetinaFace
-        # and OCR, and spinning threads starve them (and each other) on two cores.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.session = ort.InferenceSession(
-            str(path), options, providers=["CPUExecutionProvider"]
-        )
+        # The core's session: bounded threads that sleep rather than spin, and the
+        # execution providers named by ATTENDANCE_ONNX_PROVIDERS (GPU images).
+        self.session: ort.InferenceSession = onnx_session(str(path), threads)
         self.input_name = self.session.get_inputs()[0].name
         self.output_names = [output.name for output in self.session.get_outputs()]
         self._lock = threading.Lock()
