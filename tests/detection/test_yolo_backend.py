@@ -6,29 +6,34 @@ it). The data set is synthesised here: bright cards on dark frames, 64x64 pixels
 
 from __future__ import annotations
 
-import contextlib
-import io
 import os
+import subprocess
+import sys
 import tempfile
 
 import cv2
 import numpy as np
 import pytest
 
+# torch probes for triton (a GPU compiler) when torchvision loads; in a process that
+# already holds TensorFlow's LLVM (mediapipe imports TensorFlow when it is installed,
+# as the face and sentiment tests do) triton's own LLVM crashes the interpreter. The
+# detection service never loads mediapipe or TensorFlow, so only this shared test
+# process needs triton kept out; torch runs on the CPU without it.
+sys.modules.setdefault("triton", None)
 os.environ.setdefault("YOLO_CONFIG_DIR", tempfile.mkdtemp(prefix="yolo-config-"))
 os.environ.setdefault("YOLO_OFFLINE", "1")
 pytest.importorskip(
     "ultralytics", reason="the optional ultralytics extra is not installed"
 )
 
-from attendance_ml.core.metrics import ModelInfo
-from attendance_ml.detection.app import create_app
-from attendance_ml.detection.train import main as train_main
-from attendance_ml.detection.ultralytics_backend import (
+from attendance_ml.core.metrics import ModelInfo  # noqa: E402
+from attendance_ml.detection.app import create_app  # noqa: E402
+from attendance_ml.detection.ultralytics_backend import (  # noqa: E402
     UltralyticsDetector,
 )
 
-from tests.detection.conftest import as_data_url, detection_environ
+from tests.detection.conftest import as_data_url, detection_environ  # noqa: E402
 
 SIDE = 64
 
@@ -63,18 +68,21 @@ def trained(tmp_path_factory):
     data.write_text(
         f"path: {root}\ntrain: train/images\nval: val/images\nnames:\n  0: card\n"
     )
-    printed = io.StringIO()
-    with contextlib.redirect_stdout(printed):
-        status = train_main(
-            [
-                "--data", str(data), "--model", "yolo11n.yaml", "--epochs", "3",
-                "--imgsz", str(SIDE), "--batch", "4", "--out", str(root / "run"),
-            ]
-        )  # fmt: skip
-    assert status == 0
+    # The train command runs in its own process, as users run it: training imports
+    # torch's compiler stack (triton), which crashes in a process that already
+    # loaded TensorFlow's LLVM (mediapipe imports TensorFlow when it is installed).
+    completed = subprocess.run(
+        [
+            sys.executable, "-m", "attendance_ml.detection.train",
+            "--data", str(data), "--model", "yolo11n.yaml", "--epochs", "3",
+            "--imgsz", str(SIDE), "--batch", "4", "--out", str(root / "run"),
+        ],
+        capture_output=True, text=True, timeout=600, env=os.environ.copy(),
+    )  # fmt: skip
+    assert completed.returncode == 0, completed.stderr[-2000:]
     ours = [
         line
-        for line in printed.getvalue().splitlines()
+        for line in completed.stdout.splitlines()
         if line.startswith(("weights: ", "ATTENDANCE_"))
     ]  # ultralytics prints its progress to stdout too
     return root / "run" / "weights" / "best.pt", ours
