@@ -394,7 +394,7 @@ OPERATOR_RULES = [
         "apiGroups": ["apps"],
         "resources": ["deployments"],
         # create and delete: the canary Deployment beside the target (beyond the
-        # contract's list; docs/readme/operator.md explains why).
+        # contract's list; docs/operator.md explains why).
         "verbs": ["get", "list", "watch", "patch", "create", "delete"],
     },
     {
