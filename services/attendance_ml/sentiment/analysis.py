@@ -95,8 +95,9 @@ class SentimentModels:
             size = (round(image.shape[1] * scale), round(image.shape[0] * scale))
             work = cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
 
+        min_face = self.settings.min_face_size * scale or None
         with _timed(self.detector.info):
-            faces = self.detector.detect(work)[: self.settings.max_faces]
+            faces = self.detector.detect(work, min_face)[: self.settings.max_faces]
         if not faces:
             return []
 

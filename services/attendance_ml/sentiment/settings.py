@@ -19,6 +19,10 @@ class SentimentSettings:
     emotion_model: where the emotion model comes from (``MODEL_EMOTION_*``; the
         packaged fer model through LiteRT when unset).
     max_faces: largest faces analysed per image; smaller ones are left out.
+    min_face_size: faces narrower than this many pixels (of the input image) need
+        not be found; the detector then searches a smaller copy of the frame (a
+        640x480 frame at 320x240 for 40 px: about 4x cheaper). 0 searches at full
+        size for every face the detector can find.
     detect_min_side: images whose longer side is shorter than this many pixels are
         enlarged to it before detection (RetinaFace misses faces under ~16 px).
     crop_margin: side of the emotion crop relative to the longer side of the face box.
@@ -39,6 +43,7 @@ class SentimentSettings:
     emotion_model: ModelSource
     max_faces: int
     detect_min_side: int
+    min_face_size: int
     detector_max_side: int
     detector_score_threshold: float
     detector_threads: int
@@ -61,6 +66,7 @@ class SentimentSettings:
             ),
             max_faces=env.get("MAX_FACES", 20),
             detect_min_side=env.get("DETECT_MIN_SIDE", 192),
+            min_face_size=env.get("MIN_FACE_SIZE", 40),
             detector_max_side=env.get("DETECTOR_MAX_SIDE", 640),
             detector_score_threshold=env.get("DETECTOR_SCORE_THRESHOLD", 0.8),
             detector_threads=env.get("DETECTOR_THREADS", 1),
@@ -92,6 +98,10 @@ class SentimentSettings:
         for name, value in positive.items():
             if value <= 0:
                 raise SettingError(f"ATTENDANCE_SENTIMENT_{name} must be positive")
+        if self.min_face_size < 0:
+            raise SettingError(
+                "ATTENDANCE_SENTIMENT_MIN_FACE_SIZE must not be negative"
+            )
         if self.detector_threads < 0:
             raise SettingError(
                 "ATTENDANCE_SENTIMENT_DETECTOR_THREADS must be 0 or more"
