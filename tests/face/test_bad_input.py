@@ -207,3 +207,33 @@ def test_rotated_phone_photo_is_turned_upright(client, hopper):
     assert body["imageSize"] == {"width": hopper.shape[1], "height": hopper.shape[0]}
     assert body["faceCount"] == 1
     assert abs(body["faces"][0]["headPose"]["roll"]) < 20
+
+
+@pytest.mark.parametrize("student_id", ["s-001\n", " s-001", "s 001", "s-001\t"])
+def test_student_ids_with_whitespace_or_control_characters_are_refused(
+    client, hopper, student_id
+):
+    response = client.post(
+        "/api/face/register", json={"studentId": student_id, "image": b64_array(hopper)}
+    )
+
+    assert response.status_code == 400
+    assert error_body(response)["code"] == "invalid_request"
+
+
+def test_doubled_slashes_are_a_json_404_not_a_redirect(client):
+    response = client.get("/api//face/students")
+
+    assert response.status_code == 404
+    assert error_body(response)["code"] == "not_found"
+
+
+def test_empty_frame_list_is_an_invalid_request(client):
+    challenge = client.post("/api/face/liveness/challenge", json={}).get_json()
+
+    response = client.post(
+        f"/api/face/liveness/challenge/{challenge['challengeId']}", json={"frames": []}
+    )
+
+    assert response.status_code == 400
+    assert error_body(response)["code"] == "invalid_request"

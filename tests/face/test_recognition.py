@@ -185,3 +185,21 @@ def test_gallery_survives_a_restart_and_erasure_removes_everything(tmp_path, lfw
     gallery = third.extensions["face_service"].recognizer.gallery
     assert gallery.load_embeddings().student_ids == []
     gallery.close()
+
+
+def test_a_photo_that_verifies_as_a_student_cannot_enrol_someone_else(
+    enrolled_client, lfw
+):
+    # Any unseen photo of an enrolled student, under a new id: if it would pass 1:1
+    # verification as that student, it must be refused (or that student's own
+    # verification would start failing as "closer to another student").
+    for person in ENROLLED:
+        photo = lfw[person][3]
+        check = enrolled_client.post(
+            "/api/face/verify", json={"studentId": person, "image": b64_file(photo)}
+        ).get_json()
+        if not check["verified"]:
+            continue
+        response = register(enrolled_client, f"copy-of-{person}", [photo])
+        assert response.status_code == 409, (person, response.get_json())
+        assert response.get_json()["details"]["existingStudentId"] == person

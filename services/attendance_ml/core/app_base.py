@@ -35,6 +35,8 @@ def build_service_app(
         core.image_limits.max_bytes * 4 // 3 * 5 + BODY_OVERHEAD_BYTES
     )
     app.json.sort_keys = False
+    # "/api//face/x" is a 404 in JSON, not a redirect page.
+    app.url_map.merge_slashes = False
 
     register_error_handlers(app)
     install_request_logging(app, core.service)

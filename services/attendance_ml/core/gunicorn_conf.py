@@ -20,6 +20,9 @@ keepalive = 5
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("ATTENDANCE_LOG_LEVEL", "info").lower()
+# Several services run side by side on one machine: none needs gunicorn's runtime
+# control socket, and they would all share its default path.
+control_socket_disable = True
 forwarded_allow_ips = os.environ.get("ATTENDANCE_FORWARDED_ALLOW_IPS", "127.0.0.1")
 
 

@@ -62,7 +62,10 @@ def with_port_overrides(
     """Apply ``ATTENDANCE_<SERVICE>_PORT`` to the embedded defaults."""
     result = []
     for spec in specs:
-        value = environ.get(f"ATTENDANCE_{spec.name.upper()}_PORT", "").strip()
+        name = f"ATTENDANCE_{spec.name.upper()}_PORT"
+        value = environ.get(name, "").strip()
+        if value and not (value.isdigit() and 0 < int(value) < 65536):
+            raise ValueError(f"{name}={value!r} is not a port number (1-65535)")
         port = int(value) if value else spec.port
         result.append(ServiceSpec(spec.name, spec.module, port, spec.threads))
     return result
@@ -238,7 +241,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     unknown = wanted - set(names)
     if unknown:
         parser.error(f"unknown service(s): {', '.join(sorted(unknown))}")
-    specs = with_port_overrides(DEFAULT_SERVICES, os.environ)
+    try:
+        specs = with_port_overrides(DEFAULT_SERVICES, os.environ)
+    except ValueError as error:
+        parser.error(str(error))
     return run([spec for spec in specs if spec.name in wanted], args.host)
 
 

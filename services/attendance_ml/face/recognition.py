@@ -205,7 +205,9 @@ class FaceRecognizer:
     def _refuse_faces_of_others(self, student_id: str, vectors: np.ndarray) -> None:
         for vector in vectors:
             match = self.index.search(vector, exclude=student_id)
-            if match.student_id and match.distance <= self.settings.identify_threshold:
+            # A photo that would pass 1:1 verification as another student must not
+            # become a second identity, or that student's own verification breaks.
+            if match.student_id and match.distance <= self.settings.verify_threshold:
                 raise FaceAlreadyEnrolled(
                     existingStudentId=match.student_id,
                     distance=round(match.distance, 4),

@@ -57,8 +57,8 @@ def many_images(
     else:
         fields: list[Any] = []
         if field in body:
-            if not isinstance(body[field], list):
-                raise InvalidRequest(f"{field} must be a list of base64 images.")
+            if not isinstance(body[field], list) or not body[field]:
+                raise InvalidRequest(f"{field} must be a non-empty list of images.")
             fields.extend(body[field])
         if "image" in body:
             fields.append(body["image"])

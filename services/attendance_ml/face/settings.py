@@ -17,11 +17,12 @@ class FaceSettings:
     """Tunable behaviour of the face service.
 
     verify_threshold: largest Euclidean distance between dlib descriptors accepted
-        as the claimed student in a 1:1 verification (dlib's documented 0.6).
-    identify_threshold: the same for open-set 1:N identification and for the
-        duplicate-enrolment check. Stricter, because the chance that some enrolled
-        look-alike falls under the threshold grows with the gallery; lower rejects
-        more look-alikes (and more genuine matches).
+        as the claimed student in a 1:1 verification (dlib's documented 0.6); also
+        the duplicate-enrolment limit (a face that would verify as another student
+        is refused unless forced).
+    identify_threshold: the same for open-set 1:N identification. Stricter, because
+        the chance that some enrolled look-alike falls under the threshold grows with
+        the gallery; lower rejects more look-alikes (and more genuine matches).
     review_margin: a match whose runner-up student is less than this much farther
         away is flagged for review.
     min_face_size: shorter side of the face box, in pixels of the upright image,

@@ -27,8 +27,8 @@ def validate_student_id(value: Any) -> str:
     """A student id: 1-128 characters of letters, digits and ``. _ @ : -``."""
     if not isinstance(value, str | int) or isinstance(value, bool):
         raise InvalidRequest("studentId must be a string.")
-    text = str(value).strip()
-    if not _STUDENT_ID.match(text):
+    text = str(value)
+    if not _STUDENT_ID.fullmatch(text):
         raise InvalidRequest(
             "studentId must be 1-128 letters, digits or . _ @ : - "
             "and start with a letter or digit."
