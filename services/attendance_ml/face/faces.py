@@ -49,6 +49,22 @@ def usable_faces(faces: list[DetectedFace], min_size: int) -> list[DetectedFace]
     return [face for face in faces if min(face.width, face.height) >= min_size]
 
 
+def found_usable_faces(
+    models: FaceModels, image: np.ndarray, min_size: int, advice: str
+) -> tuple[list[DetectedFace], list[DetectedFace]]:
+    """Every detected face and the usable ones; NoFace or FaceTooSmall if none."""
+    faces = detect_faces(models, image, min_size)
+    if not faces:
+        raise NoFace()
+    usable = usable_faces(faces, min_size)
+    if not usable:
+        raise FaceTooSmall(
+            f"The face is smaller than {min_size} pixels; {advice}",
+            faceSize=round(min(faces[0].width, faces[0].height)),
+        )
+    return faces, usable
+
+
 def enrolment_subject(
     models: FaceModels, image: np.ndarray, settings: FaceSettings
 ) -> Subject:
@@ -57,16 +73,9 @@ def enrolment_subject(
     Faces too small to be usable (people far in the background) are ignored; two
     usable faces make the photo ambiguous, so it is refused.
     """
-    faces = detect_faces(models, image, settings.min_enrol_face_size)
-    if not faces:
-        raise NoFace()
-    usable = usable_faces(faces, settings.min_enrol_face_size)
-    if not usable:
-        raise FaceTooSmall(
-            f"The face is smaller than {settings.min_enrol_face_size} pixels; "
-            "enrolment needs a closer photo.",
-            faceSize=round(min(faces[0].width, faces[0].height)),
-        )
+    faces, usable = found_usable_faces(
+        models, image, settings.min_enrol_face_size, "enrolment needs a closer photo."
+    )
     if len(usable) > 1:
         raise MultipleFaces(faceCount=len(usable))
     return _aligned_subject(models, image, usable[0], len(faces), settings, strict=True)
@@ -81,16 +90,9 @@ def verification_subject(
     (``dominance_ratio`` times the area of the next usable face), so a second
     person in the frame can never make a verification succeed.
     """
-    faces = detect_faces(models, image, settings.min_face_size)
-    if not faces:
-        raise NoFace()
-    usable = usable_faces(faces, settings.min_face_size)
-    if not usable:
-        raise FaceTooSmall(
-            f"The face is smaller than {settings.min_face_size} pixels; "
-            "move closer to the camera.",
-            faceSize=round(min(faces[0].width, faces[0].height)),
-        )
+    faces, usable = found_usable_faces(
+        models, image, settings.min_face_size, "move closer to the camera."
+    )
     if len(usable) > 1 and usable[0].area < settings.dominance_ratio * usable[1].area:
         raise MultipleFaces(
             "Several faces of similar size are in the frame; only one person "
