@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp
 
 from mlmodel_operator import status as st
-from mlmodel_operator.checks import check_pods
+from mlmodel_operator.checks import PodCheck, check_pods
 from mlmodel_operator.endings import finish
 from mlmodel_operator.kube import deployments_path, pods_path
 from mlmodel_operator.pods import RequestCounts
@@ -22,13 +22,10 @@ async def follow_canary(
 ) -> Step:
     """Wait until every canary pod reports the new version, then start the hold."""
     now = services.clock()
-    canary, pods = await _canary_pods(resource, services)
-    if canary is None:
-        return await abort(resource, services, "CanaryLost", "the canary was deleted")
-    check = await check_pods(pods, spec, int(resource.rollout["port"]), services.probe)
-    desired = int(canary["spec"].get("replicas", 1))
-    if check.failure:
-        return await abort(resource, services, "CanaryLoadFailed", check.failure)
+    observed = await _observe_canary(resource, spec, services)
+    if isinstance(observed, Step):
+        return observed
+    pods, check, desired = observed
     if check.ready < desired:
         elapsed = now - (st.parse_iso(resource.rollout.get("startedAt")) or now)
         if elapsed > spec.timeout_seconds:
@@ -58,13 +55,10 @@ async def hold_canary(resource: Resource, spec: ModelSpec, services: Services) -
     """Keep watching the canary until the hold ends; then judge it and gate it."""
     assert spec.canary is not None
     now = services.clock()
-    canary, pods = await _canary_pods(resource, services)
-    if canary is None:
-        return await abort(resource, services, "CanaryLost", "the canary was deleted")
-    check = await check_pods(pods, spec, int(resource.rollout["port"]), services.probe)
-    desired = int(canary["spec"].get("replicas", 1))
-    if check.failure:
-        return await abort(resource, services, "CanaryLoadFailed", check.failure)
+    observed = await _observe_canary(resource, spec, services)
+    if isinstance(observed, Step):
+        return observed
+    pods, check, desired = observed
     if check.ready < desired:
         message = f"only {check.ready}/{desired} canary pods stayed ready"
         return await abort(resource, services, "CanaryUnhealthy", message)
@@ -156,6 +150,20 @@ async def abort(
     return finish(
         resource, services.clock(), st.ROLLED_BACK, reason, message, "Warning"
     )
+
+
+async def _observe_canary(
+    resource: Resource, spec: ModelSpec, services: Services
+) -> Step | tuple[list[dict[str, Any]], PodCheck, int]:
+    """The canary's pods, their readiness check and desired count; or the abort
+    step when the canary is gone or a pod failed to load the model."""
+    canary, pods = await _canary_pods(resource, services)
+    if canary is None:
+        return await abort(resource, services, "CanaryLost", "the canary was deleted")
+    check = await check_pods(pods, spec, int(resource.rollout["port"]), services.probe)
+    if check.failure:
+        return await abort(resource, services, "CanaryLoadFailed", check.failure)
+    return pods, check, int(canary["spec"].get("replicas", 1))
 
 
 async def _canary_pods(
